@@ -1,0 +1,1048 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Harness for the netmem change on Debian's Linux 6.1 source.
+
+  tree        assemble build/linux: base commit 'base' + linux/ applied on top
+  save        write the tree's diff against 'base' back into linux/
+  save-check  list tree edits that linux/ does not have (non-zero if any)
+  kunit       UML KUnit run of every suite we ship (.kunitconfig files)
+  vm-test     x86_64 kernel in QEMU, our kselftests inside, splat scan
+  check       kunit + vm-test + static checks + harness self-tests, as a table
+  demo        boot the patched kernel and show the feature
+  selftest    prove the harness fails when it must
+
+Every step prints its command and its time. DRY_RUN=1 prints commands
+without running anything that changes state. Python 3 standard library only.
+"""
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+CHANGE = os.path.join(ROOT, 'linux')
+BUILD = os.path.join(ROOT, 'build')
+TREE = os.path.join(BUILD, 'linux')
+OUT = os.path.join(BUILD, 'out')
+RESULTS = os.path.join(BUILD, 'results')
+CONFIG = os.path.join(ROOT, 'config')
+GUEST = os.path.join(ROOT, 'guest')
+
+SRC_PKG = 'linux-source-6.1'
+TARBALL = '/usr/src/linux-source-6.1.tar.xz'
+BASE_TAG = 'base'
+GIT_ID = ['-c', 'user.name=netmem harness', '-c', 'user.email=harness@invalid',
+          '-c', 'commit.gpgsign=false', '-c', 'gc.auto=0']
+
+DRY = os.environ.get('DRY_RUN', '') not in ('', '0')
+JOBS = os.cpu_count() or 1
+CCACHE_DIR = os.environ.get('CCACHE_DIR',
+                            os.path.expanduser('~/.cache/netmem-ccache'))
+
+# Packages each command needs; installed on demand with apt-get.
+PKGS_BASE = ['git', 'make', 'gcc', 'python3', 'xz-utils', 'ccache', 'flex',
+             'bison', 'bc', 'libelf-dev', 'libssl-dev', 'perl', 'cpio']
+PKGS_VM = ['qemu-system-x86', 'busybox-static', 'iproute2', 'ethtool',
+           'liburing-dev', 'procps']
+PKGS_CHECK = ['sparse']
+
+# Kernel log lines that fail a run even when every test passed.
+SPLAT_RE = re.compile(
+    r'(WARNING:|BUG:|BUG kmalloc|Oops|Kernel panic|general protection fault|'
+    r'KASAN:|UBSAN:|kmemleak: .*(leak|suspected)|unreferenced object 0x|'
+    r'possible recursive locking|possible circular locking|'
+    r'inconsistent lock state|lockdep|INFO: task .* blocked|'
+    r'RCU detected stall|refcount_t: |list_(add|del) corruption|'
+    r'page_pool_release_retry|stalled pool shutdown)')
+
+
+class HarnessError(Exception):
+    pass
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+@contextlib.contextmanager
+def step(name):
+    log(f'==> {name}')
+    t0 = time.monotonic()
+    ok = False
+    try:
+        yield
+        ok = True
+    finally:
+        dt = time.monotonic() - t0
+        log(f'<== {name}: {"done" if ok else "FAILED"} in {dt:.1f}s')
+
+
+def run(cmd, cwd=None, env=None, check=True, capture=False, query=False,
+        stdin=None, quiet=False, timeout=None, shown=None):
+    """Run a command, printing it first. query=True runs it in dry-run too."""
+    if shown is None:
+        shown = cmd if isinstance(cmd, str) else \
+            ' '.join(shlex.quote(c) for c in cmd)
+    if not quiet:
+        log(f'+ {shown}' + (f'    (in {cwd})' if cwd and cwd != ROOT else ''))
+    if DRY and not query:
+        return subprocess.CompletedProcess(cmd, 0, '', '')
+    full_env = os.environ.copy()
+    if env:
+        full_env.update(env)
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, cwd=cwd, env=full_env, shell=isinstance(cmd, str),
+                       stdout=subprocess.PIPE if capture else None,
+                       stderr=subprocess.PIPE if capture else None,
+                       input=stdin, text=True if capture or stdin else None,
+                       timeout=timeout)
+    if not quiet and time.monotonic() - t0 > 5:
+        log(f'    ({time.monotonic() - t0:.1f}s)')
+    if check and p.returncode != 0:
+        if capture:
+            sys.stderr.write(p.stdout or '')
+            sys.stderr.write(p.stderr or '')
+        raise HarnessError(f'command failed ({p.returncode}): {shown}')
+    return p
+
+
+def git(*args, capture=True, check=True, env=None, query=True, quiet=True):
+    return run(['git', *GIT_ID, *args], cwd=TREE, capture=capture,
+               check=check, env=env, query=query, quiet=quiet,
+               shown='git ' + ' '.join(shlex.quote(a) for a in args))
+
+
+# ---------------------------------------------------------------- packages
+
+_apt_updated = False
+
+
+def ensure_packages(pkgs):
+    missing = []
+    for pkg in pkgs:
+        name = pkg.split('=')[0]
+        p = subprocess.run(['dpkg-query', '-W', '-f=${Status} ${Version}', name],
+                           capture_output=True, text=True)
+        have = p.returncode == 0 and p.stdout.startswith('install ok installed')
+        if '=' in pkg:
+            have = have and p.stdout.split()[-1] == pkg.split('=')[1]
+        if not have:
+            missing.append(pkg)
+    if not missing:
+        return
+    apt_update()
+    run(['apt-get', 'install', '-y', '-q', '--no-install-recommends', *missing],
+        env={'DEBIAN_FRONTEND': 'noninteractive'})
+
+
+def apt_update():
+    global _apt_updated
+    if not _apt_updated:
+        run(['apt-get', 'update', '-q'])
+        _apt_updated = True
+
+
+def installed_version(pkg):
+    p = subprocess.run(['dpkg-query', '-W', '-f=${Status} ${Version}', pkg],
+                       capture_output=True, text=True)
+    if p.returncode == 0 and p.stdout.startswith('install ok installed'):
+        return p.stdout.split()[-1]
+    return None
+
+
+def base_version():
+    with open(os.path.join(ROOT, 'BASE_VERSION')) as f:
+        return f.read().strip()
+
+
+def ensure_base_source():
+    """Install linux-source-6.1 at BASE_VERSION, or the newest with a warning."""
+    want = base_version()
+    have = installed_version(SRC_PKG)
+    if have == want and os.path.exists(TARBALL):
+        return have
+    apt_update()
+    p = run(['apt-cache', 'madison', SRC_PKG], capture=True, query=True)
+    offered = [line.split('|')[1].strip() for line in p.stdout.splitlines()
+               if '|' in line]
+    if want in offered:
+        ensure_packages([f'{SRC_PKG}={want}'])
+        return want
+    if not offered:
+        raise HarnessError(f'{SRC_PKG} is not in the apt archive')
+    log(f'WARNING: {SRC_PKG} {want} (BASE_VERSION, what the change is tested '
+        f'on) is gone from the archive; using {offered[0]}. If any part of '
+        f'linux/ does not apply, the change must be rebased.')
+    ensure_packages([SRC_PKG])
+    return installed_version(SRC_PKG)
+
+
+# ---------------------------------------------------------------- tree
+
+def tree_base_version():
+    path = os.path.join(TREE, '.git', 'netmem-base-version')
+    if os.path.exists(path):
+        with open(path) as f:
+            return f.read().strip()
+    return None
+
+
+# Debian's tarball .gitignore ignores everything at the top level ("/*"), so
+# the tree's own ignore rules cannot tell new files from junk: ours do.
+TREE_EXCLUDES = ['__pycache__/', '*.pyc', '*.o', '*.orig', '*.rej', '*~',
+                 '.*.swp', '.kunit/', '/.git/']
+
+
+def excludes_file():
+    path = os.path.join(TREE, '.git', 'netmem-exclude')
+    with open(path, 'w') as f:
+        f.write('\n'.join(TREE_EXCLUDES) + '\n')
+    return path
+
+
+def untracked_files():
+    p = git('ls-files', '-z', '-o', f'--exclude-from={excludes_file()}')
+    return [f for f in p.stdout.split('\0') if f]
+
+
+def stage_all():
+    """Stage every edit, new file and deletion of the tree (not junk)."""
+    git('add', '-u', '.', query=False)
+    new = untracked_files()
+    for i in range(0, len(new), 500):
+        git('add', '-f', '--', *new[i:i + 500], query=False)
+
+
+def unsaved_edits():
+    """Paths in the tree changed since the last 'make tree' or 'make save'."""
+    if not os.path.isdir(os.path.join(TREE, '.git')):
+        return []
+    p = git('diff', '--name-only', '-z', '--no-renames', 'HEAD')
+    return sorted({f for f in p.stdout.split('\0') if f} | set(untracked_files()))
+
+
+def change_files():
+    """Files of linux/: (relpath, abspath), sorted."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(CHANGE):
+        dirnames.sort()
+        for fn in sorted(filenames):
+            ap = os.path.join(dirpath, fn)
+            out.append((os.path.relpath(ap, CHANGE), ap))
+    return out
+
+
+def extract_base(version):
+    tmp = os.path.join(BUILD, 'extract.tmp')
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(TREE, ignore_errors=True)
+    os.makedirs(tmp)
+    run(['tar', '-xf', TARBALL, '-C', tmp])
+    if not DRY:
+        os.rename(os.path.join(tmp, 'linux-source-6.1'), TREE)
+        os.rmdir(tmp)
+    git('init', '-q', '-b', 'netmem', query=False, quiet=False)
+    git('config', 'core.untrackedCache', 'true', query=False)
+    git('config', 'core.preloadIndex', 'true', query=False)
+    # -f: the base is the whole tarball, even files .gitignore names.
+    git('add', '-A', '-f', '.', query=False, quiet=False)
+    git('commit', '-q', '-m', f'base: {SRC_PKG} {version}', query=False,
+        quiet=False)
+    git('tag', '-f', BASE_TAG, query=False)
+    if not DRY:
+        with open(os.path.join(TREE, '.git', 'netmem-base-version'), 'w') as f:
+            f.write(version + '\n')
+
+
+def apply_change():
+    """Commit base + linux/ and check it out, touching only files that differ.
+
+    The commit is built in a scratch index so that files already in the
+    wanted state keep their mtime and the next build stays incremental.
+    """
+    idx = os.path.join(TREE, '.git', 'netmem-apply.index')
+    env = {'GIT_INDEX_FILE': idx}
+    if os.path.exists(idx):
+        os.unlink(idx)
+    git('read-tree', BASE_TAG, env=env, query=False)
+    patches = []
+    for rel, ap in change_files():
+        if rel.endswith('.patch'):
+            patches.append(ap)
+            continue
+        blob = git('hash-object', '-w', ap, query=False).stdout.strip()
+        mode = '100755' if os.access(ap, os.X_OK) else '100644'
+        git('update-index', '--add', '--cacheinfo', f'{mode},{blob},{rel}',
+            env=env, query=False)
+    if patches:
+        p = git('apply', '--cached', '--whitespace=nowarn', *patches,
+                env=env, check=False, query=False)
+        if p.returncode != 0:
+            sys.stderr.write(p.stderr)
+            raise HarnessError(
+                f'linux/ does not apply to {SRC_PKG} {tree_base_version()} '
+                f'(the change is tested on {base_version()}); rebase the '
+                f'failing .patch files listed above')
+    if DRY:
+        return
+    tree = git('write-tree', env=env).stdout.strip()
+    os.unlink(idx)
+    head_tree = git('rev-parse', 'HEAD^{tree}').stdout.strip()
+    if tree != head_tree:
+        repo_rev = run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT,
+                       capture=True, check=False, query=True, quiet=True)
+        msg = f'netmem change (linux/ of {repo_rev.stdout.strip() or "?"})'
+        commit = git('commit-tree', tree, '-p', BASE_TAG, '-m', msg).stdout.strip()
+        git('reset', '-q', '--hard', commit, quiet=False)
+    for path in untracked_files():
+        os.unlink(os.path.join(TREE, path))
+
+
+def cmd_tree():
+    ensure_packages(PKGS_BASE)
+    with step('base source'):
+        version = ensure_base_source()
+        log(f'base: {SRC_PKG} {version}')
+    edits = unsaved_edits()
+    if edits and os.environ.get('FORCE') != '1':
+        raise HarnessError(
+            'build/linux holds unsaved edits; run "make save" first (or '
+            'FORCE=1 make tree to throw them away):\n  ' + '\n  '.join(edits[:50]))
+    with step('assemble build/linux'):
+        if tree_base_version() != version:
+            extract_base(version)
+        apply_change()
+    n = len(change_files())
+    log(f'build/linux: {SRC_PKG} {version} + {n} files of linux/')
+
+
+def tree_change():
+    """The tree's change against base as {relpath-in-linux/: (bytes, mode)}."""
+    stage_all()
+    p = git('diff', '--cached', '--name-status', '--no-renames', '-z', BASE_TAG)
+    fields = p.stdout.split('\0')
+    want = {}
+    for i in range(0, len(fields) - 1, 2):
+        status, path = fields[i], fields[i + 1]
+        if status == 'A':
+            if path.endswith('.patch'):
+                raise HarnessError(f'new file {path} ends in .patch: that name '
+                                   'is reserved for diffs of base files')
+            full = os.path.join(TREE, path)
+            with open(full, 'rb') as f:
+                data = f.read()
+            mode = 0o755 if os.access(full, os.X_OK) else 0o644
+            want[path] = (data, mode)
+        else:
+            d = run(['git', 'diff', '--cached', '--no-renames', '--no-color',
+                     '--no-ext-diff', BASE_TAG, '--', path], cwd=TREE,
+                    capture=True, query=True, quiet=True).stdout
+            want[path + '.patch'] = (d.encode(), 0o644)
+    return want
+
+
+def cmd_save():
+    if DRY:
+        log('+ (dry run) write the diff of build/linux against base into linux/')
+        return
+    if not os.path.isdir(os.path.join(TREE, '.git')):
+        raise HarnessError('no build/linux: run "make tree" first')
+    want = tree_change()
+    have = dict(change_files())
+    written = removed = 0
+    for rel, (data, mode) in sorted(want.items()):
+        dst = os.path.join(CHANGE, rel)
+        old = None
+        if rel in have:
+            with open(dst, 'rb') as f:
+                old = f.read()
+        if old != data:
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            with open(dst, 'wb') as f:
+                f.write(data)
+            written += 1
+            log(f'  saved linux/{rel}')
+        if (os.stat(dst).st_mode & 0o777) != mode:
+            os.chmod(dst, mode)
+    for rel, ap in have.items():
+        if rel not in want:
+            os.unlink(ap)
+            removed += 1
+            log(f'  removed linux/{rel}')
+    for dirpath, dirnames, filenames in os.walk(CHANGE, topdown=False):
+        if dirpath != CHANGE and not os.listdir(dirpath):
+            os.rmdir(dirpath)
+    # The tree's HEAD now matches linux/: later edits show as unsaved.
+    if git('diff', '--cached', '--quiet', 'HEAD', check=False).returncode:
+        git('commit', '-q', '-m', 'saved to linux/', query=False)
+    log(f'save: {len(want)} files in linux/, {written} written, {removed} removed')
+
+
+def cmd_save_check():
+    edits = unsaved_edits()
+    if edits:
+        log('build/linux holds edits not saved into linux/ (run "make save"):')
+        for e in edits:
+            log(f'  {e}')
+        return 1
+    return 0
+
+
+# ---------------------------------------------------------------- builds
+
+def make_env():
+    os.makedirs(CCACHE_DIR, exist_ok=True)
+    return {'CCACHE_DIR': CCACHE_DIR, 'CCACHE_BASEDIR': TREE,
+            'CCACHE_NOHASHDIR': '1', 'CCACHE_MAXSIZE': '15G',
+            'PYTHONDONTWRITEBYTECODE': '1',
+            'CCACHE_SLOPPINESS': 'time_macros,include_file_mtime,include_file_ctime'}
+
+
+def make_cc():
+    return ['CC=ccache gcc', 'HOSTCC=ccache gcc']
+
+
+def need_tree():
+    if not os.path.isdir(os.path.join(TREE, '.git')) and not DRY:
+        cmd_tree()
+
+
+def shipped_kunitconfigs():
+    return [os.path.join(TREE, rel) for rel, _ in change_files()
+            if os.path.basename(rel) == '.kunitconfig']
+
+
+def kunit_config_file(extra=()):
+    """config/uml.config + every .kunitconfig we ship, deduplicated."""
+    lines = []
+    for path in [os.path.join(CONFIG, 'uml.config'), *shipped_kunitconfigs(),
+                 *extra]:
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if line and not line.startswith('#') and line not in lines:
+                    lines.append(line)
+    dst = os.path.join(OUT, 'uml.kunitconfig')
+    os.makedirs(OUT, exist_ok=True)
+    with open(dst, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    return dst
+
+
+def parse_kunit_json(path):
+    counts = {'passed': 0, 'failed': 0, 'skipped': 0}
+    failed = []
+    with open(path) as f:
+        data = json.load(f)
+    for case in data.get('test_cases', []):
+        st = case.get('status')
+        key = {'PASS': 'passed', 'SKIP': 'skipped'}.get(st, 'failed')
+        counts[key] += 1
+        if key == 'failed':
+            failed.append(case.get('name'))
+    return counts, failed
+
+
+def scan_splats(path):
+    hits = []
+    with open(path, errors='replace') as f:
+        for line in f:
+            if SPLAT_RE.search(line):
+                hits.append(line.rstrip())
+    return hits
+
+
+def run_kunit(build_dir=None, results=None, extra_configs=()):
+    """Build and run the UML KUnit kernel. Returns (ok, counts, failed)."""
+    ensure_packages(PKGS_BASE)
+    need_tree()
+    build_dir = build_dir or os.path.join(OUT, 'uml')
+    results = results or os.path.join(RESULTS, 'kunit')
+    os.makedirs(results, exist_ok=True)
+    kcfg = kunit_config_file(extra_configs)
+    jpath = os.path.join(results, 'results.json')
+    if os.path.exists(jpath):
+        os.unlink(jpath)
+    cmd = [sys.executable, 'tools/testing/kunit/kunit.py', 'run',
+           f'--build_dir={build_dir}', f'--kunitconfig={kcfg}',
+           f'--jobs={JOBS}', '--timeout=900', f'--json={jpath}']
+    for opt in make_cc():
+        cmd += ['--make_options', opt]
+    env = make_env()
+    with step('kunit (UML)'):
+        p = run(cmd, cwd=TREE, env=env, check=False)
+    if DRY:
+        return True, {'passed': 0, 'failed': 0, 'skipped': 0}, []
+    raw = os.path.join(build_dir, 'test.log')
+    if os.path.exists(raw):
+        shutil.copy(raw, os.path.join(results, 'test.log'))
+        tap = [l for l in open(raw, errors='replace')
+               if re.match(r'\s*(#|ok|not ok|TAP|KTAP|1\.\.)', l)]
+        with open(os.path.join(results, 'kunit.tap'), 'w') as f:
+            f.writelines(tap)
+    if not os.path.exists(jpath):
+        log('kunit: no results (build or boot failed; see output above)')
+        return False, {'passed': 0, 'failed': 1, 'skipped': 0}, ['<build/boot>']
+    counts, failed = parse_kunit_json(jpath)
+    splats = scan_splats(raw) if os.path.exists(raw) else []
+    if splats:
+        log('kunit: kernel log has splats:\n  ' + '\n  '.join(splats[:20]))
+        failed.append('<kernel log splat>')
+        counts['failed'] += 1
+    total = sum(counts.values())
+    if total == 0:
+        log('kunit: no test case ran')
+        counts['failed'] += 1
+        failed.append('<no tests>')
+    ok = p.returncode == 0 and not failed
+    log(f'kunit: {counts["passed"]} passed, {counts["failed"]} failed, '
+        f'{counts["skipped"]} skipped; TAP in {os.path.relpath(results, ROOT)}')
+    return ok, counts, failed
+
+
+def cmd_kunit():
+    ok, counts, failed = run_kunit()
+    if failed:
+        log('failed: ' + ', '.join(failed))
+    return 0 if ok else 1
+
+
+# ---------------------------------------------------------------- VM
+
+def fragment_lines(paths):
+    want = {}
+    for path in paths:
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                m = re.match(r'(CONFIG_\w+)=(.*)', line)
+                if m:
+                    want[m.group(1)] = m.group(2)
+                m = re.match(r'# (CONFIG_\w+) is not set', line)
+                if m:
+                    want[m.group(1)] = 'n'
+    return want
+
+
+def vm_fragments():
+    return [os.path.join(TREE, 'kernel/configs/kvm_guest.config'),
+            os.path.join(CONFIG, 'vm.config')]
+
+
+def vm_config(out):
+    """Generate out/.config from tinyconfig + fragments when they changed."""
+    frags = vm_fragments()
+    h = hashlib.sha256()
+    for path in frags:
+        with open(path, 'rb') as f:
+            h.update(f.read())
+    stamp = os.path.join(out, '.netmem-config-stamp')
+    digest = h.hexdigest()
+    cfg = os.path.join(out, '.config')
+    if os.path.exists(cfg) and os.path.exists(stamp) and \
+            open(stamp).read() == digest:
+        return
+    base = ['make', '-C', TREE, f'O={out}', 'ARCH=x86_64', *make_cc()]
+    run([*base, 'tinyconfig'], env=make_env())
+    if DRY:
+        return
+    with open(cfg, 'a') as f:
+        for path in frags:
+            f.write(open(path).read())
+    run([*base, 'olddefconfig'], env=make_env())
+    have = {}
+    for line in open(cfg):
+        m = re.match(r'(CONFIG_\w+)=(.*)', line.strip())
+        if m:
+            have[m.group(1)] = m.group(2)
+    bad = [f'{k}={v} (got {have.get(k, "n")})'
+           for k, v in fragment_lines(frags).items() if have.get(k, 'n') != v]
+    if bad:
+        raise HarnessError('config fragment options did not stick (missing '
+                           'dependency?):\n  ' + '\n  '.join(bad))
+    with open(stamp, 'w') as f:
+        f.write(digest)
+
+
+def build_vm_kernel(out=None):
+    ensure_packages(PKGS_BASE + PKGS_VM)
+    need_tree()
+    out = out or os.path.join(OUT, 'vm')
+    os.makedirs(out, exist_ok=True)
+    base = ['make', '-C', TREE, f'O={out}', 'ARCH=x86_64', *make_cc(),
+            f'-j{JOBS}']
+    with step('vm kernel config'):
+        vm_config(out)
+    with step('vm kernel build'):
+        run([*base, 'bzImage'], env=make_env())
+    with step('uapi headers + selftests'):
+        run([*base, 'headers'], env=make_env())
+        ksft = os.path.join(out, 'kselftest_install')
+        shutil.rmtree(ksft, ignore_errors=True)
+        targets = ' '.join(selftest_targets())
+        run(['make', '-C', os.path.join(TREE, 'tools/testing/selftests'),
+             f'O={out}', f'TARGETS={targets}', f'KSFT_INSTALL_PATH={ksft}',
+             f'-j{JOBS}', 'install'], env=make_env())
+    return out
+
+
+def selftest_targets():
+    """kselftest collections we ship (dirs with a Makefile under selftests)."""
+    pre = 'tools/testing/selftests/'
+    targets = set()
+    for rel, _ in change_files():
+        if rel.startswith(pre) and os.path.basename(rel) == 'Makefile':
+            targets.add(os.path.dirname(rel)[len(pre):])
+    return sorted(targets)
+
+
+def build_initramfs():
+    ensure_packages(['busybox-static', 'cpio'])
+    d = os.path.join(OUT, 'initramfs')
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(os.path.join(d, 'bin'))
+    for sub in ('proc', 'sys', 'dev', 'host', 'tmp'):
+        os.makedirs(os.path.join(d, sub))
+    shutil.copy('/bin/busybox', os.path.join(d, 'bin/busybox'))
+    shutil.copy(os.path.join(GUEST, 'init'), os.path.join(d, 'init'))
+    os.chmod(os.path.join(d, 'init'), 0o755)
+    img = os.path.join(OUT, 'initramfs.cpio.gz')
+    run(f'cd {shlex.quote(d)} && find . | cpio -o -H newc --quiet | gzip -1 > '
+        f'{shlex.quote(img)}', quiet=True)
+    return img
+
+
+def kvm_usable(kernel, initrd):
+    """Boot once under KVM with a short timeout; cache the verdict per boot."""
+    if os.environ.get('ACCEL') in ('tcg', 'kvm'):
+        return os.environ['ACCEL'] == 'kvm'
+    if not os.access('/dev/kvm', os.R_OK | os.W_OK):
+        return False
+    boot_id = open('/proc/sys/kernel/random/boot_id').read().strip()
+    cache = os.path.join(BUILD, 'kvm-probe')
+    if os.path.exists(cache):
+        bid, verdict = open(cache).read().split()
+        if bid == boot_id:
+            return verdict == 'yes'
+    with step('probe KVM (20 s timeout)'):
+        ok = False
+        try:
+            p = subprocess.run(qemu_cmd(kernel, initrd, 'kvm', 'probe', None),
+                               capture_output=True, text=True, timeout=20,
+                               errors='replace')
+            ok = 'NETMEM-PROBE-OK' in p.stdout
+        except subprocess.TimeoutExpired:
+            pass
+        log(f'KVM: {"boots" if ok else "guest does not boot, using TCG"}')
+    with open(cache, 'w') as f:
+        f.write(f'{boot_id} {"yes" if ok else "no"}\n')
+    return ok
+
+
+def qemu_cmd(kernel, initrd, accel, mode, results, mem='2G'):
+    append = ['console=ttyS0', 'panic=-1', 'quiet' if mode == 'probe' else
+              'loglevel=6', 'kmemleak=on', f'NETMEM_MODE={mode}',
+              f'NETMEM_ROOT={ROOT}']
+    cmd = ['qemu-system-x86_64', '-accel', accel, '-m', mem, '-smp', '2',
+           '-cpu', 'max' if accel == 'tcg' else 'host',
+           '-kernel', kernel, '-initrd', initrd, '-nographic', '-no-reboot',
+           '-nodefaults', '-serial', 'stdio',
+           '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,'
+           'readonly=on,multidevs=remap']
+    if results:
+        append.append(f'NETMEM_RESULTS={results}')
+        cmd += ['-virtfs', f'local,path={results},mount_tag=results,'
+                'security_model=none,multidevs=remap']
+    cmd += ['-append', ' '.join(append)]
+    return cmd
+
+
+def boot_vm(mode, results, timeout=1800):
+    """Boot the VM kernel in a mode of guest/init. Returns (rc, splats)."""
+    out = os.path.join(OUT, 'vm')
+    kernel = os.path.join(out, 'arch/x86/boot/bzImage')
+    initrd = build_initramfs()
+    shutil.rmtree(results, ignore_errors=True)
+    os.makedirs(results)
+    accel = 'kvm' if kvm_usable(kernel, initrd) else 'tcg'
+    cmd = qemu_cmd(kernel, initrd, accel, mode, results)
+    console = os.path.join(results, 'console.log')
+    log('+ ' + ' '.join(shlex.quote(c) for c in cmd) + f' > {console}')
+    if DRY:
+        return 0, []
+    t0 = time.monotonic()
+    with open(console, 'w') as con:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                text=True, errors='replace')
+        timed_out = False
+        try:
+            for line in proc.stdout:
+                con.write(line)
+                con.flush()
+                if line.startswith('NETMEM:') or re.match(
+                        r'(ok|not ok) \d+ ', line) or SPLAT_RE.search(line):
+                    log('  guest| ' + line.rstrip())
+                if time.monotonic() - t0 > timeout:
+                    timed_out = True
+                    break
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+    log(f'guest ran {time.monotonic() - t0:.1f}s ({accel}); console in '
+        f'{os.path.relpath(console, ROOT)}')
+    rc_file = os.path.join(results, 'rc')
+    rc = int(open(rc_file).read()) if os.path.exists(rc_file) else None
+    if timed_out:
+        log(f'guest timed out after {timeout}s')
+        rc = None
+    splats = scan_splats(console)
+    dmesg = os.path.join(results, 'dmesg.txt')
+    if os.path.exists(dmesg):
+        splats += [s for s in scan_splats(dmesg) if s not in splats]
+    leak = os.path.join(results, 'kmemleak.txt')
+    if os.path.exists(leak) and os.path.getsize(leak):
+        splats.append('kmemleak: ' + open(leak).readline().strip())
+    return rc, splats
+
+
+def parse_ksft_tap(path):
+    counts = {'passed': 0, 'failed': 0, 'skipped': 0}
+    failed = []
+    if not os.path.exists(path):
+        return counts, failed
+    for line in open(path, errors='replace'):
+        m = re.match(r'(ok|not ok) \d+ (.*?)(\s+#\s*(SKIP|TODO).*)?$', line.strip())
+        if not m:
+            continue
+        if m.group(4) == 'SKIP':
+            counts['skipped'] += 1
+        elif m.group(1) == 'ok':
+            counts['passed'] += 1
+        else:
+            counts['failed'] += 1
+            failed.append(m.group(2))
+    return counts, failed
+
+
+def run_vm_test():
+    build_vm_kernel()
+    results = os.path.join(RESULTS, 'vm')
+    with step('vm-test (QEMU)'):
+        rc, splats = boot_vm('test', results)
+    if DRY:
+        return True, {'passed': 0, 'failed': 0, 'skipped': 0}, []
+    counts, failed = parse_ksft_tap(os.path.join(results, 'kselftest.tap'))
+    if rc is None:
+        failed.append('<guest did not finish>')
+    elif rc != 0 and not failed:
+        failed.append(f'<runner exit {rc}>')
+    if splats:
+        log('vm-test: guest kernel log has splats:\n  ' + '\n  '.join(splats[:20]))
+        failed.append('<kernel log splat>')
+    if sum(counts.values()) == 0:
+        failed.append('<no tests>')
+    counts['failed'] = max(counts['failed'], len(failed))
+    log(f'vm-test: {counts["passed"]} passed, {counts["failed"]} failed, '
+        f'{counts["skipped"]} skipped; results in {os.path.relpath(results, ROOT)}')
+    return not failed, counts, failed
+
+
+def cmd_vm_test():
+    ok, counts, failed = run_vm_test()
+    if failed:
+        log('failed: ' + ', '.join(failed))
+    return 0 if ok else 1
+
+
+def cmd_demo():
+    build_vm_kernel()
+    results = os.path.join(RESULTS, 'demo')
+    with step('demo (QEMU)'):
+        rc, splats = boot_vm('demo', results)
+    if DRY:
+        return 0
+    out = os.path.join(results, 'demo.txt')
+    if os.path.exists(out):
+        log(open(out).read())
+    if splats:
+        log('demo: guest kernel log has splats:\n  ' + '\n  '.join(splats[:20]))
+    return 0 if rc == 0 and not splats else 1
+
+
+# ---------------------------------------------------------------- static checks
+
+def change_diff():
+    stage_all()
+    return run(['git', 'diff', '--cached', '--no-renames', '--no-color',
+                BASE_TAG], cwd=TREE, capture=True, query=True, quiet=True).stdout
+
+
+def added_lines(diff):
+    """{path: set(line numbers added)} and the set of new files."""
+    added, new, path, ln = {}, set(), None, 0
+    for line in diff.splitlines():
+        if line.startswith('+++ '):
+            path = line[6:] if line.startswith('+++ b/') else None
+            if path:
+                added.setdefault(path, set())
+        elif line.startswith('--- /dev/null'):
+            new.add('__next__')
+        elif line.startswith('@@'):
+            ln = int(re.search(r'\+(\d+)', line).group(1))
+        elif path and line.startswith('+'):
+            added[path].add(ln)
+            ln += 1
+        elif path and not line.startswith('-'):
+            ln += 1
+        if path and '__next__' in new:
+            new.discard('__next__')
+            new.add(path)
+    return added, new
+
+
+def run_checkpatch():
+    ensure_packages(['perl'])
+    need_tree()
+    res = os.path.join(RESULTS, 'static')
+    os.makedirs(res, exist_ok=True)
+    diff = change_diff()
+    cmd = ['perl', 'scripts/checkpatch.pl', '--strict', '--no-signoff',
+           '--show-types', '--color=never', '--ignore',
+           'FILE_PATH_CHANGES,SPDX_LICENSE_TAG', '-']
+    log('+ git diff base | ' + ' '.join(cmd))
+    if DRY:
+        return True, {'passed': 0, 'failed': 0, 'skipped': 0}
+    p = subprocess.run(cmd, cwd=TREE, input=diff, capture_output=True, text=True)
+    with open(os.path.join(res, 'checkpatch.txt'), 'w') as f:
+        f.write(p.stdout + p.stderr)
+    files = sorted(added_lines(diff)[0])
+    bad = set()
+    for m in re.finditer(r'^#\d+: FILE: (\S+?):\d+:', p.stdout, re.M):
+        bad.add(m.group(1))
+    issues = re.findall(r'^(ERROR|WARNING|CHECK):', p.stdout, re.M)
+    if issues:
+        log(p.stdout[-6000:])
+    counts = {'passed': len([f for f in files if f not in bad]),
+              'failed': max(len(bad), 1 if issues else 0), 'skipped': 0}
+    log(f'checkpatch --strict: {len(issues)} issues in {len(files)} files')
+    return not issues, counts
+
+
+def run_sparse():
+    """sparse on every touched .c file the VM config builds; new warnings fail."""
+    ensure_packages(PKGS_CHECK)
+    need_tree()
+    out = os.path.join(OUT, 'vm')
+    res = os.path.join(RESULTS, 'static')
+    os.makedirs(res, exist_ok=True)
+    diff = change_diff()
+    added, new = added_lines(diff)
+    objs = [p[:-2] + '.o' for p in added
+            if p.endswith('.c') and not p.startswith('tools/') and
+            os.path.exists(os.path.join(out, p[:-2] + '.o'))]
+    skipped = [p for p in added if p.endswith('.c') and not p.startswith('tools/')
+               and p[:-2] + '.o' not in objs]
+    counts = {'passed': 0, 'failed': 0, 'skipped': 0}
+    if not objs:
+        log(f'sparse: no touched .c file is built in the VM config '
+            f'({len(skipped)} not built)')
+        return True, counts
+    cmd = ['make', '-C', TREE, f'O={out}', 'ARCH=x86_64', *make_cc(), 'C=2',
+           f'-j{JOBS}', *objs]
+    log('+ ' + ' '.join(shlex.quote(c) for c in cmd))
+    if DRY:
+        return True, counts
+    p = subprocess.run(cmd, env={**os.environ, **make_env()},
+                       capture_output=True, text=True)
+    text = p.stdout + p.stderr
+    with open(os.path.join(res, 'sparse.txt'), 'w') as f:
+        f.write(text)
+    ours = []
+    for m in re.finditer(r'^(\S+?):(\d+):\d+: (warning|error): .*$', text, re.M):
+        path = os.path.relpath(os.path.join(TREE, m.group(1)), TREE) \
+            if not m.group(1).startswith('/') else os.path.relpath(m.group(1), TREE)
+        if path in new or int(m.group(2)) in added.get(path, ()):
+            ours.append(m.group(0))
+    bad = {o.split(':')[0] for o in ours}
+    counts['failed'] = len(bad)
+    counts['passed'] = len(objs) - len(bad)
+    counts['skipped'] = 0
+    if ours:
+        log('sparse warnings on lines this change adds:\n  ' + '\n  '.join(ours))
+    if p.returncode != 0:
+        log(text[-3000:])
+        counts['failed'] += 1
+    log(f'sparse: {len(objs)} files checked, {len(ours)} new warnings')
+    return not ours and p.returncode == 0, counts
+
+
+# ---------------------------------------------------------------- self-tests
+
+SELFTEST_KUNIT = 'lib/kunit/netmem_harness_fail_test.c'
+
+
+def selftest_kunit_fails():
+    """A KUnit case that fails must make the kunit step fail."""
+    src = os.path.join(ROOT, 'tests/harness/kunit_fail_test.c')
+    dst = os.path.join(TREE, SELFTEST_KUNIT)
+    mk = os.path.join(TREE, 'lib/kunit/Makefile')
+    mk_old = open(mk).read()
+    try:
+        shutil.copy(src, dst)
+        with open(mk, 'a') as f:
+            f.write('obj-$(CONFIG_KUNIT) += netmem_harness_fail_test.o\n')
+        ok, counts, failed = run_kunit(
+            results=os.path.join(RESULTS, 'selftest-kunit'))
+    finally:
+        with open(mk, 'w') as f:
+            f.write(mk_old)
+        if os.path.exists(dst):
+            os.unlink(dst)
+    want = 'netmem_harness_selftest.netmem_harness_selftest_must_fail'
+    hit = not ok and any(f and f.endswith('must_fail') for f in failed)
+    log(f'selftest: failing KUnit case {"detected" if hit else "NOT detected"} '
+        f'(failed: {failed}; expected {want})')
+    return hit
+
+
+def selftest_vm_warn():
+    """A WARN_ON in the guest kernel must fail the VM run."""
+    build_vm_kernel()
+    rc, splats = boot_vm('selftest-warn', os.path.join(RESULTS, 'selftest-vm'),
+                         timeout=600)
+    hit = rc == 0 and any('WARNING:' in s for s in splats)
+    log(f'selftest: guest WARN_ON {"detected" if hit else "NOT detected"} '
+        f'(runner rc {rc}, {len(splats)} splat lines)')
+    return hit
+
+
+def selftest_roundtrip():
+    """make save then make tree reproduces the same tree; save is idempotent."""
+    if unsaved_edits():
+        cmd_save()
+    before = git('rev-parse', 'HEAD^{tree}').stdout.strip()
+    snap = {rel: open(ap, 'rb').read() for rel, ap in change_files()}
+    cmd_save()
+    again = {rel: open(ap, 'rb').read() for rel, ap in change_files()}
+    cmd_tree()
+    after = git('rev-parse', 'HEAD^{tree}').stdout.strip()
+    ok = before == after and snap == again and not unsaved_edits()
+    log(f'selftest: save/tree round trip {"identical" if ok else "DIFFERS"} '
+        f'({before[:12]} -> {after[:12]}, save idempotent: {snap == again})')
+    return ok
+
+
+def run_selftests():
+    need_tree()
+    if DRY:
+        log('+ (dry run) harness self-tests: kunit-fail, vm-warn, round trip')
+        return True, {'passed': 0, 'failed': 0, 'skipped': 0}
+    results = {}
+    for name, fn in (('save/tree round trip', selftest_roundtrip),
+                     ('failing KUnit case fails kunit', selftest_kunit_fails),
+                     ('guest WARN fails vm-test', selftest_vm_warn)):
+        with step(f'harness self-test: {name}'):
+            try:
+                results[name] = fn()
+            except HarnessError as e:
+                log(f'  error: {e}')
+                results[name] = False
+    with open(os.path.join(RESULTS, 'selftest.tap'), 'w') as f:
+        f.write(f'TAP version 13\n1..{len(results)}\n')
+        for i, (name, ok) in enumerate(results.items(), 1):
+            f.write(f'{"ok" if ok else "not ok"} {i} {name}\n')
+    n_ok = sum(results.values())
+    return n_ok == len(results), {'passed': n_ok,
+                                  'failed': len(results) - n_ok, 'skipped': 0}
+
+
+def cmd_selftest():
+    ok, _ = run_selftests()
+    return 0 if ok else 1
+
+
+# ---------------------------------------------------------------- check
+
+def cmd_check():
+    need_tree()
+    os.makedirs(RESULTS, exist_ok=True)
+    rows = []
+    allow_skip = os.environ.get('ALLOW_SKIP') == '1'
+
+    def suite(name, fn):
+        t0 = time.monotonic()
+        try:
+            res = fn()
+            ok, counts = res[0], res[1]
+        except HarnessError as e:
+            log(f'{name}: {e}')
+            ok, counts = False, {'passed': 0, 'failed': 1, 'skipped': 0}
+        if counts['skipped'] and not allow_skip:
+            log(f'{name}: {counts["skipped"]} skipped (a skip is not a pass; '
+                'ALLOW_SKIP=1 to accept)')
+            ok = False
+        rows.append((name, counts, time.monotonic() - t0, ok))
+
+    suite('kunit', run_kunit)
+    suite('vm-test', run_vm_test)
+    suite('checkpatch', run_checkpatch)
+    suite('sparse', run_sparse)
+    if os.environ.get('SKIP_SELFTEST') != '1':
+        suite('harness-selftest', run_selftests)
+
+    lines = [f'{"suite":<18} {"passed":>7} {"failed":>7} {"skipped":>8} '
+             f'{"seconds":>8}  result']
+    tot = {'passed': 0, 'failed': 0, 'skipped': 0}
+    for name, c, dt, ok in rows:
+        lines.append(f'{name:<18} {c["passed"]:>7} {c["failed"]:>7} '
+                     f'{c["skipped"]:>8} {dt:>8.0f}  {"PASS" if ok else "FAIL"}')
+        for k in tot:
+            tot[k] += c[k]
+    table = '\n'.join(lines)
+    with open(os.path.join(RESULTS, 'check.txt'), 'w') as f:
+        f.write(table + '\n')
+    log('\n' + table)
+    all_ok = all(r[3] for r in rows)
+    # One plain closing line for CI's reader.
+    log(f'check: {tot["passed"]} passed, {tot["failed"]} failed, '
+        f'{tot["skipped"]} skipped')
+    return 0 if all_ok else 1
+
+
+COMMANDS = {
+    'tree': cmd_tree, 'save': cmd_save, 'save-check': cmd_save_check,
+    'kunit': cmd_kunit, 'vm-test': cmd_vm_test, 'check': cmd_check,
+    'demo': cmd_demo, 'selftest': cmd_selftest,
+}
+
+
+def main(argv):
+    if len(argv) != 2 or argv[1] not in COMMANDS:
+        sys.stderr.write(__doc__)
+        return 2
+    os.makedirs(BUILD, exist_ok=True)
+    try:
+        with step(f'harness {argv[1]}{" (dry run)" if DRY else ""}'):
+            rc = COMMANDS[argv[1]]()
+    except HarnessError as e:
+        log(f'error: {e}')
+        return 1
+    return rc or 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Send or receive a TCP stream of a known byte pattern and verify every byte.
+ *
+ *   tcp_pattern -l [-6] -p PORT -n BYTES [-r READSIZE] [-s SEED]
+ *   tcp_pattern -c ADDR -p PORT -n BYTES [-w WRITESIZE] [-s SEED]
+ *
+ * The receiver accepts one connection, reads until EOF and fails unless it
+ * got exactly BYTES bytes, each equal to pattern_byte(offset). The pattern
+ * depends on the offset within and across 251-byte runs, so lost,
+ * duplicated or reordered chunks are caught, not only wrong lengths.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <error.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static bool cfg_listen;
+static const char *cfg_addr;
+static bool cfg_ipv6;
+static int cfg_port = 9000;
+static unsigned long long cfg_bytes = 1 << 20;
+static size_t cfg_write = 65536;
+static size_t cfg_read = 65536;
+static unsigned int cfg_seed;
+static int cfg_timeout = 60;
+
+static inline uint8_t pattern_byte(unsigned long long off)
+{
+	return (uint8_t)((off % 251) ^ ((off / 251) % 253) ^ cfg_seed);
+}
+
+static void fill(uint8_t *buf, unsigned long long off, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = pattern_byte(off + i);
+}
+
+static void usage(const char *prog)
+{
+	error(1, 0, "usage: %s -l|-c ADDR [-6] [-p PORT] [-n BYTES] "
+	      "[-w WRITESIZE] [-r READSIZE] [-s SEED] [-t TIMEOUT]", prog);
+}
+
+static void parse_opts(int argc, char **argv)
+{
+	int c;
+
+	while ((c = getopt(argc, argv, "lc:6p:n:w:r:s:t:")) != -1) {
+		switch (c) {
+		case 'l':
+			cfg_listen = true;
+			break;
+		case 'c':
+			cfg_addr = optarg;
+			break;
+		case '6':
+			cfg_ipv6 = true;
+			break;
+		case 'p':
+			cfg_port = atoi(optarg);
+			break;
+		case 'n':
+			cfg_bytes = strtoull(optarg, NULL, 0);
+			break;
+		case 'w':
+			cfg_write = strtoul(optarg, NULL, 0);
+			break;
+		case 'r':
+			cfg_read = strtoul(optarg, NULL, 0);
+			break;
+		case 's':
+			cfg_seed = strtoul(optarg, NULL, 0) & 0xff;
+			break;
+		case 't':
+			cfg_timeout = atoi(optarg);
+			break;
+		default:
+			usage(argv[0]);
+		}
+	}
+	if (cfg_listen == !!cfg_addr || !cfg_write || !cfg_read)
+		usage(argv[0]);
+}
+
+static socklen_t make_addr(struct sockaddr_storage *ss, const char *addr)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (cfg_ipv6) {
+		struct sockaddr_in6 *a = (void *)ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(cfg_port);
+		a->sin6_addr = in6addr_any;
+		if (addr && inet_pton(AF_INET6, addr, &a->sin6_addr) != 1)
+			error(1, 0, "bad address %s", addr);
+		return sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (void *)ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons(cfg_port);
+		a->sin_addr.s_addr = htonl(INADDR_ANY);
+		if (addr && inet_pton(AF_INET, addr, &a->sin_addr) != 1)
+			error(1, 0, "bad address %s", addr);
+		return sizeof(*a);
+	}
+}
+
+static void set_timeouts(int fd)
+{
+	struct timeval tv = { .tv_sec = cfg_timeout };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
+		error(1, errno, "setsockopt timeout");
+}
+
+static int do_receive(void)
+{
+	unsigned long long got = 0;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	uint8_t *buf;
+	int fd, cfd, one = 1;
+	ssize_t n;
+
+	buf = malloc(cfg_read);
+	if (!buf)
+		error(1, errno, "malloc");
+	fd = socket(cfg_ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		error(1, errno, "socket");
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
+		error(1, errno, "SO_REUSEADDR");
+	len = make_addr(&ss, NULL);
+	if (bind(fd, (void *)&ss, len))
+		error(1, errno, "bind");
+	if (listen(fd, 1))
+		error(1, errno, "listen");
+	set_timeouts(fd);
+	cfd = accept(fd, NULL, NULL);
+	if (cfd < 0)
+		error(1, errno, "accept");
+	set_timeouts(cfd);
+
+	for (;;) {
+		size_t i;
+
+		n = read(cfd, buf, cfg_read);
+		if (n < 0)
+			error(1, errno, "read at offset %llu", got);
+		if (n == 0)
+			break;
+		for (i = 0; i < (size_t)n; i++) {
+			if (buf[i] != pattern_byte(got + i))
+				error(1, 0, "payload mismatch at offset %llu: "
+				      "got 0x%02x, want 0x%02x", got + i,
+				      buf[i], pattern_byte(got + i));
+		}
+		got += n;
+		if (got > cfg_bytes)
+			error(1, 0, "received %llu bytes, more than %llu",
+			      got, cfg_bytes);
+	}
+	if (got != cfg_bytes)
+		error(1, 0, "received %llu bytes, want %llu", got, cfg_bytes);
+	printf("received %llu bytes, all verified\n", got);
+	close(cfd);
+	close(fd);
+	free(buf);
+	return 0;
+}
+
+static int do_send(void)
+{
+	unsigned long long sent = 0;
+	struct sockaddr_storage ss;
+	struct timespec start, now;
+	socklen_t len;
+	uint8_t *buf;
+	int fd;
+
+	buf = malloc(cfg_write);
+	if (!buf)
+		error(1, errno, "malloc");
+	len = make_addr(&ss, cfg_addr);
+
+	/* The receiver may not be listening yet: retry for a while. */
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		fd = socket(cfg_ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+		if (fd < 0)
+			error(1, errno, "socket");
+		if (!connect(fd, (void *)&ss, len))
+			break;
+		if (errno != ECONNREFUSED)
+			error(1, errno, "connect");
+		close(fd);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec > cfg_timeout)
+			error(1, ETIMEDOUT, "connect");
+		usleep(20000);
+	}
+	set_timeouts(fd);
+
+	while (sent < cfg_bytes) {
+		size_t chunk = cfg_write;
+		ssize_t n;
+
+		if (chunk > cfg_bytes - sent)
+			chunk = cfg_bytes - sent;
+		fill(buf, sent, chunk);
+		n = write(fd, buf, chunk);
+		if (n < 0)
+			error(1, errno, "write at offset %llu", sent);
+		sent += n;
+	}
+	if (shutdown(fd, SHUT_WR))
+		error(1, errno, "shutdown");
+	/* Wait for the receiver to close: it has then checked every byte. */
+	if (read(fd, buf, 1) < 0)
+		error(1, errno, "read after shutdown");
+	close(fd);
+	free(buf);
+	printf("sent %llu bytes\n", sent);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	parse_opts(argc, argv);
+	return cfg_listen ? do_receive() : do_send();
+}
