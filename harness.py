@@ -429,7 +429,9 @@ def kunit_config_file(extra=()):
         with open(path) as f:
             for line in f:
                 line = line.strip()
-                if line and not line.startswith('#') and line not in lines:
+                keep = line.startswith('CONFIG_') or \
+                    re.match(r'# CONFIG_\w+ is not set$', line)
+                if keep and line not in lines:
                     lines.append(line)
     dst = os.path.join(OUT, 'uml.kunitconfig')
     os.makedirs(OUT, exist_ok=True)
@@ -439,16 +441,22 @@ def kunit_config_file(extra=()):
 
 
 def parse_kunit_json(path):
+    """Count test cases in kunit.py's JSON, walking nested suites."""
     counts = {'passed': 0, 'failed': 0, 'skipped': 0}
     failed = []
+
+    def walk(group, prefix):
+        for case in group.get('test_cases', []):
+            key = {'PASS': 'passed', 'SKIP': 'skipped'}.get(case.get('status'),
+                                                          'failed')
+            counts[key] += 1
+            if key == 'failed':
+                failed.append(f'{prefix}{case.get("name")}')
+        for sub in group.get('sub_groups', []):
+            walk(sub, f'{sub.get("name")}.')
+
     with open(path) as f:
-        data = json.load(f)
-    for case in data.get('test_cases', []):
-        st = case.get('status')
-        key = {'PASS': 'passed', 'SKIP': 'skipped'}.get(st, 'failed')
-        counts[key] += 1
-        if key == 'failed':
-            failed.append(case.get('name'))
+        walk(json.load(f), '')
     return counts, failed
 
 

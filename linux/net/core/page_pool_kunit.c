@@ -144,39 +144,48 @@ static void page_pool_test_recycle_direct(struct kunit *test)
 	page_pool_put_full_page(pool, again, false);
 }
 
-/* Outside softirq a put goes through the ptr_ring; the allocator refills
- * its cache from there once the cache is empty.
+/* Outside softirq a put goes through the ptr_ring; once the lockless cache
+ * is empty the allocator refills it from there.
  */
 static void page_pool_test_ptr_ring_recycle(struct kunit *test)
 {
 	struct page_pool *pool = page_pool_kunit_create(test, 0, 64);
-	struct page *page, *got;
-	bool found = false;
-	int i, n;
+	struct page *page, *got, **held;
+	unsigned int i, n;
 
 	page = page_pool_dev_alloc_pages(pool);
 	KUNIT_ASSERT_NOT_NULL(test, page);
+
+	/* Hold every cached page so the next allocation must refill. */
+	n = pool->alloc.count;
+	held = kunit_kcalloc(test, n, sizeof(*held), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, held);
+	for (i = 0; i < n; i++) {
+		held[i] = page_pool_dev_alloc_pages(pool);
+		KUNIT_ASSERT_NOT_NULL(test, held[i]);
+	}
+	KUNIT_EXPECT_EQ(test, pool->alloc.count, 0U);
+
 	page_pool_put_full_page(pool, page, false);
 	KUNIT_EXPECT_FALSE(test, __ptr_ring_empty(&pool->ring));
+	KUNIT_EXPECT_EQ(test, pool->alloc.count, 0U);
 
-	/* Drain the cache; the ring's page then comes back by refill. */
-	n = pool->alloc.count + 1;
-	for (i = 0; i < n; i++) {
-		got = page_pool_dev_alloc_pages(pool);
-		KUNIT_ASSERT_NOT_NULL(test, got);
-		found |= got == page;
-		page_pool_put_full_page(pool, got, false);
-	}
-	KUNIT_EXPECT_TRUE(test, found);
+	got = page_pool_dev_alloc_pages(pool);
+	KUNIT_EXPECT_PTR_EQ(test, got, page);
+	KUNIT_EXPECT_TRUE(test, __ptr_ring_empty(&pool->ring));
 #ifdef CONFIG_PAGE_POOL_STATS
 	{
 		struct page_pool_stats st = page_pool_kunit_stats(test, pool);
 
-		KUNIT_EXPECT_EQ(test, st.recycle_stats.ring, n + 1);
-		KUNIT_EXPECT_GE(test, st.alloc_stats.refill, 1);
+		KUNIT_EXPECT_EQ(test, st.recycle_stats.ring, 1);
+		KUNIT_EXPECT_EQ(test, st.alloc_stats.refill, 1);
+		KUNIT_EXPECT_EQ(test, st.alloc_stats.slow, 1);
 		KUNIT_EXPECT_EQ(test, st.recycle_stats.cached, 0);
 	}
 #endif
+	page_pool_put_full_page(pool, got, false);
+	for (i = 0; i < n; i++)
+		page_pool_put_full_page(pool, held[i], false);
 }
 
 /* With the ring full, returned pages go back to the page allocator and
