@@ -461,11 +461,29 @@ def parse_kunit_json(path):
 
 
 def scan_splats(path):
-    hits = []
+    """Splat lines of a kernel log.
+
+    A test that makes the kernel warn on purpose brackets the call with
+    NETMEM_EXPECT_SPLAT_BEGIN / NETMEM_EXPECT_SPLAT_END lines: splats inside
+    are expected, and a bracket with no splat inside is itself reported.
+    """
+    hits, inside, seen, what = [], False, False, ''
     with open(path, errors='replace') as f:
         for line in f:
-            if SPLAT_RE.search(line):
-                hits.append(line.rstrip())
+            if 'NETMEM_EXPECT_SPLAT_BEGIN' in line:
+                inside, seen = True, False
+                what = line.split('NETMEM_EXPECT_SPLAT_BEGIN', 1)[1].strip()
+            elif 'NETMEM_EXPECT_SPLAT_END' in line:
+                if inside and not seen:
+                    hits.append(f'expected splat did not happen: {what}')
+                inside = False
+            elif SPLAT_RE.search(line):
+                if inside:
+                    seen = True
+                else:
+                    hits.append(line.rstrip())
+    if inside:
+        hits.append(f'unterminated expected-splat bracket: {what}')
     return hits
 
 
@@ -542,8 +560,7 @@ def fragment_lines(paths):
 
 
 def vm_fragments():
-    return [os.path.join(TREE, 'kernel/configs/kvm_guest.config'),
-            os.path.join(CONFIG, 'vm.config')]
+    return [os.path.join(CONFIG, 'vm.config')]
 
 
 def vm_config(out):
@@ -622,6 +639,7 @@ def build_initramfs():
         os.makedirs(os.path.join(d, sub))
     shutil.copy('/bin/busybox', os.path.join(d, 'bin/busybox'))
     shutil.copy(os.path.join(GUEST, 'init'), os.path.join(d, 'init'))
+    shutil.copy(os.path.join(GUEST, 'run.sh'), os.path.join(d, 'run.sh'))
     os.chmod(os.path.join(d, 'init'), 0o755)
     img = os.path.join(OUT, 'initramfs.cpio.gz')
     run(f'cd {shlex.quote(d)} && find . | cpio -o -H newc --quiet | gzip -1 > '
@@ -898,6 +916,62 @@ def run_sparse():
     return not ours and p.returncode == 0, counts
 
 
+def sparse_command(out):
+    """The sparse command kbuild runs for a file of the VM kernel."""
+    probe = 'net/core/skbuff.o'
+    p = run(['make', '-C', TREE, f'O={out}', 'ARCH=x86_64', *make_cc(), 'C=2',
+             'V=1', probe], env=make_env(), capture=True, query=True,
+            quiet=True)
+    for line in p.stdout.splitlines():
+        words = shlex.split(line.strip().rstrip(';'))
+        if words and os.path.basename(words[0]) == 'sparse':
+            return words
+    raise HarnessError('could not find the sparse command of ' + probe)
+
+
+def run_sparse_expect():
+    """Deliberate netmem_ref misuse in tests/sparse/ must draw exactly the
+    warnings its 'expect:' comments name, and the proper uses none."""
+    ensure_packages(PKGS_CHECK)
+    out = os.path.join(OUT, 'vm')
+    res = os.path.join(RESULTS, 'static')
+    os.makedirs(res, exist_ok=True)
+    counts = {'passed': 0, 'failed': 0, 'skipped': 0}
+    if DRY:
+        log('+ sparse (kbuild flags) tests/sparse/*.c')
+        return True, counts
+    cmd = sparse_command(out)
+    report = []
+    for fn in sorted(os.listdir(os.path.join(ROOT, 'tests/sparse'))):
+        src = os.path.join(ROOT, 'tests/sparse', fn)
+        expect = {}
+        for no, line in enumerate(open(src), 1):
+            m = re.search(r'/\* expect: (.*?) \*/', line)
+            if m:
+                expect[no] = m.group(1)
+        p = subprocess.run(cmd[:-1] + [src], cwd=out, capture_output=True,
+                           text=True)
+        got = {}
+        for m in re.finditer(r'^(\S+?):(\d+):\d+: (?:warning|error): (.*)$',
+                             p.stderr + p.stdout, re.M):
+            if os.path.abspath(os.path.join(out, m.group(1))) == src:
+                got.setdefault(int(m.group(2)), []).append(m.group(3))
+        for no, want in sorted(expect.items()):
+            ok = any(want in w for w in got.get(no, []))
+            counts['passed' if ok else 'failed'] += 1
+            report.append(f'{"ok" if ok else "MISSING"} {fn}:{no}: expect '
+                          f'"{want}", got {got.get(no, [])}')
+        for no in sorted(set(got) - set(expect)):
+            counts['failed'] += 1
+            report.append(f'UNEXPECTED {fn}:{no}: {got[no]}')
+    with open(os.path.join(res, 'sparse-expect.txt'), 'w') as f:
+        f.write('\n'.join(report) + '\n')
+    bad = [r for r in report if not r.startswith('ok')]
+    log(f'sparse misuse checks: {counts["passed"]} flagged as expected, '
+        f'{counts["failed"]} wrong' + ('\n  ' + '\n  '.join(bad) if bad else ''))
+    return not bad and counts['passed'] > 0, counts
+
+
 # ---------------------------------------------------------------- self-tests
 
 SELFTEST_KUNIT = 'lib/kunit/netmem_harness_fail_test.c'
@@ -1009,6 +1083,7 @@ def cmd_check():
     suite('vm-test', run_vm_test)
     suite('checkpatch', run_checkpatch)
     suite('sparse', run_sparse)
+    suite('sparse-misuse', run_sparse_expect)
     if os.environ.get('SKIP_SELFTEST') != '1':
         suite('harness-selftest', run_selftests)
 

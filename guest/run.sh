@@ -22,8 +22,10 @@ case "$NETMEM_MODE" in
 test)
 	# Drop early-boot kmemleak noise so the final scan sees only our tests.
 	[ -w /sys/kernel/debug/kmemleak ] && echo clear > /sys/kernel/debug/kmemleak
-	"$ksft/run_kselftest.sh" > "$res/kselftest.tap" 2>&1
-	rc=$?
+	# Through a pipe: the runner reopens /dev/stdout for each test's
+	# output, which on a plain file would overwrite earlier lines.
+	"$ksft/run_kselftest.sh" 2>&1 | cat > "$res/kselftest.tap"
+	rc=${PIPESTATUS[0]}
 	grep -E '^(not )?ok [0-9]+ ' "$res/kselftest.tap" | sed 's/^/NETMEM: /'
 	;;
 demo)

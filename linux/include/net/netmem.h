@@ -21,6 +21,7 @@
 #include <linux/net.h>
 #include <linux/stddef.h>
 #include <linux/types.h>
+#include <net/net_debug.h>
 
 typedef unsigned long __bitwise netmem_ref;
 
@@ -40,8 +41,11 @@ struct net_iov_area;
  * @owner: the area (and so the memory provider) the buffer comes from;
  *	overlays page->_pp_mapping_pad, which page_pool never uses
  * @dma_addr: DMA address of the buffer, set by its provider
+ * @dma_addr_upper: upper DMA address bits where dma_addr_t is wider than
+ *	a long; page_pool then supports neither fragments nor net_iovs
  * @pp_ref_count: references held on the buffer: 1 while the pool owns
- *	it, one more for each extra holder (an skb frag reference)
+ *	it, one more for each extra holder (an skb frag reference); for a
+ *	page of a PP_FLAG_PAGE_FRAG pool, the count of its fragments
  *
  * The page_pool words sit at the offsets they have in struct page, so
  * page_pool code reads them from either kind of netmem without branching.
@@ -52,7 +56,10 @@ struct net_iov {
 	struct page_pool *pp;
 	struct net_iov_area *owner;
 	unsigned long dma_addr;
-	atomic_long_t pp_ref_count;
+	union {
+		unsigned long dma_addr_upper;
+		atomic_long_t pp_ref_count;
+	};
 };
 
 /**
@@ -195,10 +202,45 @@ static inline atomic_long_t *netmem_get_pp_ref_count_ref(const netmem_ref netmem
 /**
  * netmem_get_dma_addr - DMA address a page_pool recorded for a netmem
  * @netmem: the netmem
+ *
+ * Return: the address word; see page_pool_get_dma_addr_netmem() for the
+ * full address where dma_addr_t is wider than a long.
  */
 static inline dma_addr_t netmem_get_dma_addr(const netmem_ref netmem)
 {
 	return __netmem_clear_lsb(netmem)->dma_addr;
+}
+
+static inline unsigned long netmem_get_dma_addr_upper(const netmem_ref netmem)
+{
+	return __netmem_clear_lsb(netmem)->dma_addr_upper;
+}
+
+/* Writers of the page_pool words, for page_pool and memory providers. */
+static inline void netmem_set_pp(netmem_ref netmem, struct page_pool *pool)
+{
+	__netmem_clear_lsb(netmem)->pp = pool;
+}
+
+static inline void netmem_or_pp_magic(netmem_ref netmem, unsigned long magic)
+{
+	__netmem_clear_lsb(netmem)->pp_magic |= magic;
+}
+
+static inline void netmem_clear_pp_magic(netmem_ref netmem)
+{
+	__netmem_clear_lsb(netmem)->pp_magic = 0;
+}
+
+static inline void netmem_set_dma_addr(netmem_ref netmem, unsigned long addr)
+{
+	__netmem_clear_lsb(netmem)->dma_addr = addr;
+}
+
+static inline void netmem_set_dma_addr_upper(netmem_ref netmem,
+					     unsigned long upper)
+{
+	__netmem_clear_lsb(netmem)->dma_addr_upper = upper;
 }
 
 /**

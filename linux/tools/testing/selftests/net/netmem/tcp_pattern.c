@@ -47,10 +47,11 @@ static void fill(uint8_t *buf, unsigned long long off, size_t len)
 		buf[i] = pattern_byte(off + i);
 }
 
-static void usage(const char *prog)
+static void die_usage(const char *prog)
 {
-	error(1, 0, "usage: %s -l|-c ADDR [-6] [-p PORT] [-n BYTES] "
-	      "[-w WRITESIZE] [-r READSIZE] [-s SEED] [-t TIMEOUT]", prog);
+	error(1, 0,
+	      "usage: %s -l|-c ADDR [-6] [-p PORT] [-n BYTES] [-w WRITESIZE] [-r READSIZE] [-s SEED] [-t TIMEOUT]",
+	      prog);
 }
 
 static void parse_opts(int argc, char **argv)
@@ -87,11 +88,11 @@ static void parse_opts(int argc, char **argv)
 			cfg_timeout = atoi(optarg);
 			break;
 		default:
-			usage(argv[0]);
+			die_usage(argv[0]);
 		}
 	}
 	if (cfg_listen == !!cfg_addr || !cfg_write || !cfg_read)
-		usage(argv[0]);
+		die_usage(argv[0]);
 }
 
 static socklen_t make_addr(struct sockaddr_storage *ss, const char *addr)
@@ -106,16 +107,16 @@ static socklen_t make_addr(struct sockaddr_storage *ss, const char *addr)
 		if (addr && inet_pton(AF_INET6, addr, &a->sin6_addr) != 1)
 			error(1, 0, "bad address %s", addr);
 		return sizeof(*a);
-	} else {
-		struct sockaddr_in *a = (void *)ss;
-
-		a->sin_family = AF_INET;
-		a->sin_port = htons(cfg_port);
-		a->sin_addr.s_addr = htonl(INADDR_ANY);
-		if (addr && inet_pton(AF_INET, addr, &a->sin_addr) != 1)
-			error(1, 0, "bad address %s", addr);
-		return sizeof(*a);
 	}
+
+	struct sockaddr_in *a4 = (void *)ss;
+
+	a4->sin_family = AF_INET;
+	a4->sin_port = htons(cfg_port);
+	a4->sin_addr.s_addr = htonl(INADDR_ANY);
+	if (addr && inet_pton(AF_INET, addr, &a4->sin_addr) != 1)
+		error(1, 0, "bad address %s", addr);
+	return sizeof(*a4);
 }
 
 static void set_timeouts(int fd)
@@ -165,9 +166,9 @@ static int do_receive(void)
 			break;
 		for (i = 0; i < (size_t)n; i++) {
 			if (buf[i] != pattern_byte(got + i))
-				error(1, 0, "payload mismatch at offset %llu: "
-				      "got 0x%02x, want 0x%02x", got + i,
-				      buf[i], pattern_byte(got + i));
+				error(1, 0,
+				      "payload mismatch at offset %llu: got 0x%02x, want 0x%02x",
+				      got + i, buf[i], pattern_byte(got + i));
 		}
 		got += n;
 		if (got > cfg_bytes)
