@@ -4,12 +4,12 @@
 
 PY := python3 harness.py
 
-.PHONY: tree save save-check kunit vm-test check demo selftest clean help
+.PHONY: tree save save-check kunit vm-test check demo selftest sizes clean help
 
 help:
 	@sed -n '3,13p' harness.py
 
-tree save save-check kunit vm-test check demo selftest:
+tree save save-check kunit vm-test check demo selftest sizes:
 	@$(PY) $@
 
 clean:

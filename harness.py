@@ -58,9 +58,11 @@ PKGS_CHECK = ['sparse']
 # Kernel log lines that fail a run even when every test passed.
 SPLAT_RE = re.compile(
     r'(WARNING:|BUG:|BUG kmalloc|Oops|Kernel panic|general protection fault|'
-    r'KASAN:|UBSAN:|kmemleak: .*(leak|suspected)|unreferenced object 0x|'
+    r'KASAN:|UBSAN:|kmemleak: \d+ new suspected memory leaks|'
+    r'unreferenced object 0x|'
     r'possible recursive locking|possible circular locking|'
-    r'inconsistent lock state|lockdep|INFO: task .* blocked|'
+    r'inconsistent lock state|possible irq lock inversion|'
+    r'INFO: task .* blocked|'
     r'RCU detected stall|refcount_t: |list_(add|del) corruption|'
     r'page_pool_release_retry|stalled pool shutdown)')
 
@@ -819,24 +821,24 @@ def change_diff():
 
 def added_lines(diff):
     """{path: set(line numbers added)} and the set of new files."""
-    added, new, path, ln = {}, set(), None, 0
+    added, new, path, ln, from_null = {}, set(), None, 0, False
     for line in diff.splitlines():
-        if line.startswith('+++ '):
+        if line.startswith('--- '):
+            from_null = line == '--- /dev/null'
+            path = None
+        elif line.startswith('+++ '):
             path = line[6:] if line.startswith('+++ b/') else None
             if path:
                 added.setdefault(path, set())
-        elif line.startswith('--- /dev/null'):
-            new.add('__next__')
+                if from_null:
+                    new.add(path)
         elif line.startswith('@@'):
             ln = int(re.search(r'\+(\d+)', line).group(1))
         elif path and line.startswith('+'):
             added[path].add(ln)
             ln += 1
-        elif path and not line.startswith('-'):
+        elif path and not line.startswith(('-', '\\')):
             ln += 1
-        if path and '__next__' in new:
-            new.discard('__next__')
-            new.add(path)
     return added, new
 
 
@@ -856,16 +858,31 @@ def run_checkpatch():
     with open(os.path.join(res, 'checkpatch.txt'), 'w') as f:
         f.write(p.stdout + p.stderr)
     files = sorted(added_lines(diff)[0])
-    bad = set()
-    for m in re.finditer(r'^#\d+: FILE: (\S+?):\d+:', p.stdout, re.M):
-        bad.add(m.group(1))
-    issues = re.findall(r'^(ERROR|WARNING|CHECK):', p.stdout, re.M)
-    if issues:
+    allow = set()
+    for line in open(os.path.join(CONFIG, 'checkpatch-allow')):
+        if line.strip() and not line.startswith('#'):
+            allow.add(tuple(line.split()[:2]))
+    issues, bad = [], set()
+    for m in re.finditer(r'^(ERROR|WARNING|CHECK):(\w+): (.*)\n#\d+: FILE: '
+                         r'(\S+?):\d+:', p.stdout, re.M):
+        if (m.group(2), m.group(4)) in allow:
+            log(f'checkpatch: allowed {m.group(2)} in {m.group(4)} '
+                '(config/checkpatch-allow)')
+            continue
+        issues.append(m.group(0))
+        bad.add(m.group(4))
+    total = len(re.findall(r'^(?:ERROR|WARNING|CHECK):', p.stdout, re.M))
+    unparsed = total - len(issues) - sum(
+        1 for m in re.finditer(r'^(?:ERROR|WARNING|CHECK):(\w+): .*\n#\d+: '
+                               r'FILE: (\S+?):\d+:', p.stdout, re.M)
+        if (m.group(1), m.group(2)) in allow)
+    if issues or unparsed:
         log(p.stdout[-6000:])
     counts = {'passed': len([f for f in files if f not in bad]),
-              'failed': max(len(bad), 1 if issues else 0), 'skipped': 0}
-    log(f'checkpatch --strict: {len(issues)} issues in {len(files)} files')
-    return not issues, counts
+              'failed': len(bad) + (1 if unparsed else 0), 'skipped': 0}
+    log(f'checkpatch --strict: {len(issues) + unparsed} issues in '
+        f'{len(files)} files')
+    return not issues and not unparsed, counts
 
 
 def run_sparse():
@@ -914,6 +931,54 @@ def run_sparse():
         counts['failed'] += 1
     log(f'sparse: {len(objs)} files checked, {len(ours)} new warnings')
     return not ours and p.returncode == 0, counts
+
+
+def run_kernel_doc():
+    """kernel-doc warnings on lines the change adds, and every identifier a
+    new .rst pulls in with '.. kernel-doc::' must exist with a comment."""
+    need_tree()
+    res = os.path.join(RESULTS, 'static')
+    os.makedirs(res, exist_ok=True)
+    counts = {'passed': 0, 'failed': 0, 'skipped': 0}
+    if DRY:
+        log('+ scripts/kernel-doc -none -v <touched files>')
+        return True, counts
+    added, new = added_lines(change_diff())
+    report = []
+    for path in sorted(added):
+        if not path.endswith(('.c', '.h')) or path.startswith('tools/'):
+            continue
+        p = subprocess.run(['perl', 'scripts/kernel-doc', '-none', '-v', path],
+                           cwd=TREE, capture_output=True, text=True)
+        ours = [m.group(0) for m in re.finditer(
+            r'^\S+?:(\d+): (?:warning|error): .*$', p.stderr, re.M)
+            if path in new or int(m.group(1)) in added[path]]
+        counts['failed' if ours else 'passed'] += 1
+        report += ours
+    for path in sorted(new):
+        if not path.endswith('.rst'):
+            continue
+        text = open(os.path.join(TREE, path)).read()
+        for m in re.finditer(r'^\.\. kernel-doc:: (\S+)\n((?:   :.*\n'
+                             r'(?:\s{6,}.*\n)*)*)', text, re.M):
+            src, opts = m.group(1), m.group(2)
+            ids = re.search(r':identifiers:((?:.*\n)(?:\s{6,}.*\n)*)', opts)
+            for ident in (ids.group(1).split() if ids else []):
+                p = subprocess.run(['perl', 'scripts/kernel-doc', '-rst',
+                                    '-function', ident, src], cwd=TREE,
+                                   capture_output=True, text=True)
+                ok = bool(p.stdout.strip()) and 'warning' not in p.stderr
+                counts['passed' if ok else 'failed'] += 1
+                if not ok:
+                    report.append(f'{path}: {src}: no kernel-doc for {ident} '
+                                  f'{p.stderr.strip()}')
+    with open(os.path.join(res, 'kernel-doc.txt'), 'w') as f:
+        f.write('\n'.join(report) + '\n')
+    if report:
+        log('kernel-doc:\n  ' + '\n  '.join(report))
+    log(f'kernel-doc: {counts["passed"]} files/identifiers clean, '
+        f'{len(report)} problems')
+    return not report, counts
 
 
 def sparse_command(out):
@@ -970,6 +1035,98 @@ def run_sparse_expect():
     log(f'sparse misuse checks: {counts["passed"]} flagged as expected, '
         f'{counts["failed"]} wrong' + ('\n  ' + '\n  '.join(bad) if bad else ''))
     return not bad and counts['passed'] > 0, counts
+
+
+# ---------------------------------------------------------------- sizes
+
+BASE_TREE = os.path.join(BUILD, 'base-linux')
+SIZE_TYPES = [('skb_frag_t', True), ('struct sk_buff', True),
+              ('struct skb_shared_info', True), ('struct page', True),
+              ('struct page_pool', False), ('struct net_iov', False)]
+
+
+def base_worktree():
+    """build/base-linux: the base commit checked out beside the tree."""
+    if not os.path.isdir(BASE_TREE):
+        git('worktree', 'prune', query=False)
+        git('worktree', 'add', '--detach', BASE_TREE, BASE_TAG, query=False,
+            quiet=False)
+    else:
+        run(['git', 'checkout', '-q', '--detach', BASE_TAG], cwd=BASE_TREE)
+    return BASE_TREE
+
+
+def build_uml_vmlinux(tree, out, config):
+    """UML vmlinux of @tree with @config (an existing .config)."""
+    os.makedirs(out, exist_ok=True)
+    cfg = os.path.join(out, '.config')
+    if not os.path.exists(cfg) or open(cfg).read() != open(config).read():
+        shutil.copy(config, cfg)
+    env = {**make_env(), 'CCACHE_BASEDIR': tree}
+    base = ['make', '-C', tree, f'O={out}', 'ARCH=um', *make_cc(), f'-j{JOBS}']
+    run([*base, 'olddefconfig'], env=env)
+    run([*base, 'vmlinux'], env=env)
+    return os.path.join(out, 'vmlinux')
+
+
+def pahole_size(vmlinux, name):
+    kind, _, ident = name.rpartition(' ')
+    p = subprocess.run(['pahole', '-C', ident, vmlinux], capture_output=True,
+                       text=True)
+    m = re.search(r'/\* size: (\d+)', p.stdout)
+    if m:
+        return int(m.group(1))
+    # pahole prints a typedef without its size: follow it.
+    m = re.search(r'typedef (?:struct|union) (\w+) \w+;', p.stdout)
+    return pahole_size(vmlinux, m.group(1)) if m else None
+
+
+def run_sizes():
+    rc = cmd_sizes()
+    n = len(SIZE_TYPES)
+    return rc == 0, {'passed': n if rc == 0 else 0,
+                     'failed': 0 if rc == 0 else 1, 'skipped': 0}
+
+
+def cmd_sizes():
+    """pahole on base and patched UML vmlinux built from the same .config."""
+    ensure_packages(PKGS_BASE + ['dwarves'])
+    need_tree()
+    patched_cfg = os.path.join(OUT, 'uml', '.config')
+    if not os.path.exists(os.path.join(OUT, 'uml', 'vmlinux')) and not DRY:
+        run_kunit()
+    with step('sizes: patched UML vmlinux'):
+        patched = build_uml_vmlinux(TREE, os.path.join(OUT, 'uml'),
+                                    patched_cfg) if not DRY else ''
+    with step('sizes: base UML vmlinux, same .config'):
+        base_worktree()
+        saved = os.path.join(OUT, 'uml-patched.config')
+        if not DRY:
+            shutil.copy(patched_cfg, saved)
+        base = build_uml_vmlinux(BASE_TREE, os.path.join(OUT, 'uml-base'),
+                                 saved) if not DRY else ''
+    if DRY:
+        return 0
+    rows, grew = [], []
+    for name, gated in SIZE_TYPES:
+        b, p = pahole_size(base, name), pahole_size(patched, name)
+        delta = '' if b is None or p is None else f'{p - b:+d}'
+        rows.append((name, b, p, delta))
+        if gated and (b is None or p is None or p > b):
+            grew.append(name)
+    lines = [f'{"type":<26} {"base":>6} {"patched":>8} {"delta":>6}']
+    for name, b, p, d in rows:
+        lines.append(f'{name:<26} {b if b is not None else "n/a":>6} '
+                     f'{p if p is not None else "n/a":>8} {d:>6}')
+    table = '\n'.join(lines)
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, 'sizes.txt'), 'w') as f:
+        f.write(table + '\n')
+    log('\n' + table)
+    if grew:
+        log('sizes: grew or missing: ' + ', '.join(grew))
+        return 1
+    return 0
 
 
 # ---------------------------------------------------------------- self-tests
@@ -1084,6 +1241,8 @@ def cmd_check():
     suite('checkpatch', run_checkpatch)
     suite('sparse', run_sparse)
     suite('sparse-misuse', run_sparse_expect)
+    suite('kernel-doc', run_kernel_doc)
+    suite('sizes', run_sizes)
     if os.environ.get('SKIP_SELFTEST') != '1':
         suite('harness-selftest', run_selftests)
 
@@ -1109,7 +1268,7 @@ def cmd_check():
 COMMANDS = {
     'tree': cmd_tree, 'save': cmd_save, 'save-check': cmd_save_check,
     'kunit': cmd_kunit, 'vm-test': cmd_vm_test, 'check': cmd_check,
-    'demo': cmd_demo, 'selftest': cmd_selftest,
+    'demo': cmd_demo, 'selftest': cmd_selftest, 'sizes': cmd_sizes,
 }
 
 

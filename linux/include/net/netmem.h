@@ -110,6 +110,8 @@ static inline unsigned long net_iov_virtual_addr(const struct net_iov *niov)
 /**
  * netmem_is_net_iov - whether a netmem is a net_iov rather than a page
  * @netmem: the netmem
+ *
+ * Return: true for a net_iov, false for a page.
  */
 static inline bool netmem_is_net_iov(const netmem_ref netmem)
 {
@@ -157,6 +159,8 @@ static inline struct net_iov *netmem_to_net_iov(const netmem_ref netmem)
 /**
  * page_to_netmem - the netmem naming a page
  * @page: the page
+ *
+ * Return: the handle; the same bits as @page.
  */
 static inline netmem_ref page_to_netmem(const struct page *page)
 {
@@ -166,6 +170,8 @@ static inline netmem_ref page_to_netmem(const struct page *page)
 /**
  * net_iov_to_netmem - the netmem naming a net_iov
  * @niov: the net_iov
+ *
+ * Return: the handle, @niov with the NET_IOV tag set.
  */
 static inline netmem_ref net_iov_to_netmem(const struct net_iov *niov)
 {
@@ -183,6 +189,8 @@ static inline struct net_iov *__netmem_clear_lsb(const netmem_ref netmem)
 /**
  * netmem_get_pp - the page_pool a netmem belongs to
  * @netmem: the netmem
+ *
+ * Return: the pool, or NULL for a buffer outside any page_pool.
  */
 static inline struct page_pool *netmem_get_pp(const netmem_ref netmem)
 {
@@ -287,8 +295,10 @@ static inline void *netmem_address(const netmem_ref netmem)
 }
 
 /**
- * netmem_compound_head - the head of a compound page; a net_iov is itself
+ * netmem_compound_head - the head of a compound page
  * @netmem: the netmem
+ *
+ * Return: the head page's netmem; a net_iov is its own head.
  */
 static inline netmem_ref netmem_compound_head(const netmem_ref netmem)
 {
