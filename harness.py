@@ -676,7 +676,7 @@ def kvm_usable(kernel, initrd):
     return ok
 
 
-def qemu_cmd(kernel, initrd, accel, mode, results, mem='2G'):
+def qemu_cmd(kernel, initrd, accel, mode, results, mem='1G'):
     append = ['console=ttyS0', 'panic=-1', 'quiet' if mode == 'probe' else
               'loglevel=6', 'kmemleak=on', f'NETMEM_MODE={mode}',
               f'NETMEM_ROOT={ROOT}']
