@@ -676,7 +676,7 @@ def kvm_usable(kernel, initrd):
     return ok
 
 
-def qemu_cmd(kernel, initrd, accel, mode, results, mem='1G'):
+def qemu_cmd(kernel, initrd, accel, mode, results, mem='512M'):
     append = ['console=ttyS0', 'panic=-1', 'quiet' if mode == 'probe' else
               'loglevel=6', 'kmemleak=on', f'NETMEM_MODE={mode}',
               f'NETMEM_ROOT={ROOT}']
@@ -719,7 +719,8 @@ def boot_vm(mode, results, timeout=1800):
                 con.flush()
                 if line.startswith('NETMEM:') or re.match(
                         r'(ok|not ok) \d+ ', line) or SPLAT_RE.search(line):
-                    log('  guest| ' + line.rstrip())
+                    log(f'  guest| [{time.monotonic() - t0:5.0f}s] ' +
+                        line.rstrip())
                 if time.monotonic() - t0 > timeout:
                     timed_out = True
                     break
@@ -988,7 +989,10 @@ def sparse_command(out):
              'V=1', probe], env=make_env(), capture=True, query=True,
             quiet=True)
     for line in p.stdout.splitlines():
-        words = shlex.split(line.strip().rstrip(';'))
+        line = line.strip().rstrip(';')
+        if not re.match(r'(\S*/)?sparse ', line):
+            continue
+        words = shlex.split(line)
         if words and os.path.basename(words[0]) == 'sparse':
             return words
     raise HarnessError('could not find the sparse command of ' + probe)
@@ -1227,7 +1231,10 @@ def cmd_check():
         try:
             res = fn()
             ok, counts = res[0], res[1]
-        except HarnessError as e:
+        except Exception as e:  # one broken suite must not hide the others
+            if not isinstance(e, HarnessError):
+                import traceback
+                traceback.print_exc()
             log(f'{name}: {e}')
             ok, counts = False, {'passed': 0, 'failed': 1, 'skipped': 0}
         if counts['skipped'] and not allow_skip:

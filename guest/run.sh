@@ -12,6 +12,7 @@ echo "NETMEM: mode $NETMEM_MODE, kernel $(uname -r)"
 kmemleak_scan() {
 	local f=/sys/kernel/debug/kmemleak
 	[ -w $f ] || return 0
+	echo "NETMEM: kmemleak scan"
 	# Objects must be unreferenced across two scans (and older than 5 s).
 	echo scan > $f; sleep 6; echo scan > $f
 	cat $f > "$res/kmemleak.txt"
@@ -43,6 +44,7 @@ selftest-warn)
 	;;
 esac
 kmemleak_scan
+echo "NETMEM: done, rc $rc"
 dmesg > "$res/dmesg.txt"
 echo $rc > "$res/rc"
 exit $rc

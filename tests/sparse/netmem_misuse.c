@@ -20,7 +20,7 @@ netmem_ref misuse_from_pointer(struct page *page)
 
 unsigned long misuse_to_integer(netmem_ref netmem)
 {
-	return netmem;			/* expect: restricted */
+	return netmem;			/* expect: incorrect type */
 }
 
 netmem_ref misuse_from_integer(unsigned long v)
