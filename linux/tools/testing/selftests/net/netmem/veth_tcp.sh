@@ -47,6 +47,7 @@ set +e
 # run_case NAME FAMILY-FLAG DST BYTES WRITESIZE READSIZE
 run_case() {
 	local name=$1 fam=$2 dst=$3 bytes=$4 wsize=$5 rsize=$6 rpid rc
+	local start=$SECONDS
 
 	port=$((port + 1))
 	ip netns exec "$ns_b" "$dir/tcp_pattern" -l $fam -p $port -n "$bytes" \
@@ -57,6 +58,7 @@ run_case() {
 	rc=$?
 	wait $rpid || rc=1
 	num=$((num + 1))
+	echo "# $name: $((SECONDS - start))s"
 	if [ $rc -eq 0 ]; then
 		echo "ok $num $name"
 	else
