@@ -51,7 +51,7 @@ CCACHE_DIR = os.environ.get('CCACHE_DIR',
 # Packages each command needs; installed on demand with apt-get.
 PKGS_BASE = ['git', 'make', 'gcc', 'python3', 'xz-utils', 'ccache', 'flex',
              'bison', 'bc', 'libelf-dev', 'libssl-dev', 'perl', 'cpio']
-PKGS_VM = ['qemu-system-x86', 'busybox-static', 'iproute2', 'ethtool',
+PKGS_VM = ['qemu-system-x86', 'busybox-static', 'iproute2', 'ethtool', 'rsync',
            'liburing-dev', 'procps']
 PKGS_CHECK = ['sparse']
 
