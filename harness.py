@@ -685,7 +685,9 @@ def qemu_cmd(kernel, initrd, accel, mode, results, mem='512M'):
            '-kernel', kernel, '-initrd', initrd, '-nographic', '-no-reboot',
            '-nodefaults', '-serial', 'stdio',
            '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,'
-           'readonly=on,multidevs=remap']
+           'readonly=on,multidevs=remap',
+           '-virtfs', f'local,path={ROOT},mount_tag=netmemroot,'
+           'security_model=none,readonly=on,multidevs=remap']
     if results:
         append.append(f'NETMEM_RESULTS={results}')
         cmd += ['-virtfs', f'local,path={results},mount_tag=results,'
