@@ -444,7 +444,7 @@ def kunit_config_file(extra=()):
 
 def parse_kunit_json(path):
     """Count test cases in kunit.py's JSON, walking nested suites."""
-    counts = {'passed': 0, 'failed': 0, 'skipped': 0}
+    counts = no_counts()
     failed = []
 
     def walk(group, prefix):
@@ -751,7 +751,7 @@ def boot_vm(mode, results, timeout=1800):
 
 
 def parse_ksft_tap(path):
-    counts = {'passed': 0, 'failed': 0, 'skipped': 0}
+    counts = no_counts()
     failed = []
     if not os.path.exists(path):
         return counts, failed
@@ -845,11 +845,21 @@ def added_lines(diff):
     return added, new
 
 
+def static_results():
+    """build/results/static, made if missing."""
+    res = os.path.join(RESULTS, 'static')
+    os.makedirs(res, exist_ok=True)
+    return res
+
+
+def no_counts():
+    return {'passed': 0, 'failed': 0, 'skipped': 0}
+
+
 def run_checkpatch():
     ensure_packages(['perl'])
     need_tree()
-    res = os.path.join(RESULTS, 'static')
-    os.makedirs(res, exist_ok=True)
+    res = static_results()
     diff = change_diff()
     cmd = ['perl', 'scripts/checkpatch.pl', '--strict', '--no-signoff',
            '--show-types', '--color=never', '--ignore',
@@ -865,27 +875,23 @@ def run_checkpatch():
     for line in open(os.path.join(CONFIG, 'checkpatch-allow')):
         if line.strip() and not line.startswith('#'):
             allow.add(tuple(line.split()[:2]))
+    # Every finding with --show-types names its type and, next line, file.
+    findings = re.findall(r'^(?:ERROR|WARNING|CHECK):(\w+): .*\n'
+                          r'(?:#\d+: FILE: (\S+?):\d+:)?', p.stdout, re.M)
     issues, bad = [], set()
-    for m in re.finditer(r'^(ERROR|WARNING|CHECK):(\w+): (.*)\n#\d+: FILE: '
-                         r'(\S+?):\d+:', p.stdout, re.M):
-        if (m.group(2), m.group(4)) in allow:
-            log(f'checkpatch: allowed {m.group(2)} in {m.group(4)} '
+    for kind, path in findings:
+        if (kind, path) in allow:
+            log(f'checkpatch: allowed {kind} in {path} '
                 '(config/checkpatch-allow)')
             continue
-        issues.append(m.group(0))
-        bad.add(m.group(4))
-    total = len(re.findall(r'^(?:ERROR|WARNING|CHECK):', p.stdout, re.M))
-    unparsed = total - len(issues) - sum(
-        1 for m in re.finditer(r'^(?:ERROR|WARNING|CHECK):(\w+): .*\n#\d+: '
-                               r'FILE: (\S+?):\d+:', p.stdout, re.M)
-        if (m.group(1), m.group(2)) in allow)
-    if issues or unparsed:
+        issues.append(kind)
+        bad.add(path or '<no file>')
+    if issues:
         log(p.stdout[-6000:])
     counts = {'passed': len([f for f in files if f not in bad]),
-              'failed': len(bad) + (1 if unparsed else 0), 'skipped': 0}
-    log(f'checkpatch --strict: {len(issues) + unparsed} issues in '
-        f'{len(files)} files')
-    return not issues and not unparsed, counts
+              'failed': len(bad), 'skipped': 0}
+    log(f'checkpatch --strict: {len(issues)} issues in {len(files)} files')
+    return not issues, counts
 
 
 def run_sparse():
@@ -893,8 +899,7 @@ def run_sparse():
     ensure_packages(PKGS_CHECK)
     need_tree()
     out = os.path.join(OUT, 'vm')
-    res = os.path.join(RESULTS, 'static')
-    os.makedirs(res, exist_ok=True)
+    res = static_results()
     diff = change_diff()
     added, new = added_lines(diff)
     objs = [p[:-2] + '.o' for p in added
@@ -902,7 +907,7 @@ def run_sparse():
             os.path.exists(os.path.join(out, p[:-2] + '.o'))]
     skipped = [p for p in added if p.endswith('.c') and not p.startswith('tools/')
                and p[:-2] + '.o' not in objs]
-    counts = {'passed': 0, 'failed': 0, 'skipped': 0}
+    counts = no_counts()
     if not objs:
         log(f'sparse: no touched .c file is built in the VM config '
             f'({len(skipped)} not built)')
@@ -940,9 +945,8 @@ def run_kernel_doc():
     """kernel-doc warnings on lines the change adds, and every identifier a
     new .rst pulls in with '.. kernel-doc::' must exist with a comment."""
     need_tree()
-    res = os.path.join(RESULTS, 'static')
-    os.makedirs(res, exist_ok=True)
-    counts = {'passed': 0, 'failed': 0, 'skipped': 0}
+    res = static_results()
+    counts = no_counts()
     if DRY:
         log('+ scripts/kernel-doc -none -v <touched files>')
         return True, counts
@@ -1005,9 +1009,8 @@ def run_sparse_expect():
     warnings its 'expect:' comments name, and the proper uses none."""
     ensure_packages(PKGS_CHECK)
     out = os.path.join(OUT, 'vm')
-    res = os.path.join(RESULTS, 'static')
-    os.makedirs(res, exist_ok=True)
-    counts = {'passed': 0, 'failed': 0, 'skipped': 0}
+    res = static_results()
+    counts = no_counts()
     if DRY:
         log('+ sparse (kbuild flags) tests/sparse/*.c')
         return True, counts

@@ -169,6 +169,18 @@ static void netmem_test_frag_layout(struct kunit *test)
 	__free_page(page);
 }
 
+/* Free @skb and check what came back to the pool because of it. */
+static void netmem_kunit_free_expect(struct kunit *test, struct sk_buff *skb,
+				     int want_niovs, int want_pages)
+{
+	int pages;
+
+	kfree_skb(skb);
+	KUNIT_EXPECT_EQ(test, netmem_kunit_drain_niovs(test->priv, &pages),
+			want_niovs);
+	KUNIT_EXPECT_EQ(test, pages, want_pages);
+}
+
 static struct sk_buff *netmem_kunit_mixed_skb(struct kunit *test,
 					      struct page **page,
 					      struct net_iov **niov)
@@ -199,7 +211,6 @@ static void netmem_test_add_rx_frag(struct kunit *test)
 	struct net_iov *niov;
 	struct page *page;
 	skb_frag_t *frag;
-	int pages;
 
 	skb = alloc_skb(256, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, skb);
@@ -230,9 +241,7 @@ static void netmem_test_add_rx_frag(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, skb_frag_size(frag), 4000U);
 
 	/* Freeing returns both frags to the pool, each by its own kind. */
-	kfree_skb(skb);
-	KUNIT_EXPECT_EQ(test, netmem_kunit_drain_niovs(test->priv, &pages), 1);
-	KUNIT_EXPECT_EQ(test, pages, 1);
+	netmem_kunit_free_expect(test, skb, 1, 1);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&niov->pp_ref_count), 1);
 }
 
@@ -242,7 +251,6 @@ static void netmem_test_clone(struct kunit *test)
 	struct sk_buff *skb, *clone;
 	struct net_iov *niov;
 	struct page *page;
-	int pages;
 
 	skb = netmem_kunit_mixed_skb(test, &page, &niov);
 	clone = skb_clone(skb, GFP_KERNEL);
@@ -250,12 +258,8 @@ static void netmem_test_clone(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, clone->pp_recycle);
 	KUNIT_EXPECT_TRUE(test, skb_frag_is_net_iov(&skb_shinfo(clone)->frags[1]));
 
-	kfree_skb(skb);
-	KUNIT_EXPECT_EQ(test, netmem_kunit_drain_niovs(test->priv, &pages), 0);
-	KUNIT_EXPECT_EQ(test, pages, 0);
-	kfree_skb(clone);
-	KUNIT_EXPECT_EQ(test, netmem_kunit_drain_niovs(test->priv, &pages), 1);
-	KUNIT_EXPECT_EQ(test, pages, 1);
+	netmem_kunit_free_expect(test, skb, 0, 0);
+	netmem_kunit_free_expect(test, clone, 1, 1);
 }
 
 /* Expanding a clone's head gives it its own frag array, with a reference
@@ -267,7 +271,6 @@ static void netmem_test_pskb_expand_head(struct kunit *test)
 	struct sk_buff *skb, *clone;
 	struct net_iov *niov;
 	struct page *page;
-	int pages;
 
 	skb = netmem_kunit_mixed_skb(test, &page, &niov);
 	clone = skb_clone(skb, GFP_KERNEL);
@@ -280,14 +283,11 @@ static void netmem_test_pskb_expand_head(struct kunit *test)
 	/* The page is shared, so the pool lets go of it; the net_iov stays
 	 * with its last holder.
 	 */
-	kfree_skb(skb);
+	netmem_kunit_free_expect(test, skb, 0, 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&niov->pp_ref_count), 1);
 	KUNIT_EXPECT_EQ(test, page_ref_count(page), 1);
-	KUNIT_EXPECT_EQ(test, netmem_kunit_drain_niovs(test->priv, &pages), 0);
 
-	kfree_skb(clone);
-	KUNIT_EXPECT_EQ(test, netmem_kunit_drain_niovs(test->priv, &pages), 1);
-	KUNIT_EXPECT_EQ(test, pages, 0);
+	netmem_kunit_free_expect(test, clone, 1, 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&niov->pp_ref_count), 1);
 }
 
@@ -299,7 +299,6 @@ static void netmem_test_pskb_copy(struct kunit *test)
 	struct sk_buff *skb, *copy;
 	struct net_iov *niov;
 	struct page *page;
-	int pages;
 
 	skb = netmem_kunit_mixed_skb(test, &page, &niov);
 	copy = pskb_copy(skb, GFP_KERNEL);
@@ -309,14 +308,11 @@ static void netmem_test_pskb_copy(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&niov->pp_ref_count), 2);
 	KUNIT_EXPECT_EQ(test, page_ref_count(page), 2);
 
-	kfree_skb(copy);
+	netmem_kunit_free_expect(test, copy, 0, 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&niov->pp_ref_count), 1);
 	KUNIT_EXPECT_EQ(test, page_ref_count(page), 1);
-	KUNIT_EXPECT_EQ(test, netmem_kunit_drain_niovs(test->priv, &pages), 0);
 
-	kfree_skb(skb);
-	KUNIT_EXPECT_EQ(test, netmem_kunit_drain_niovs(test->priv, &pages), 1);
-	KUNIT_EXPECT_EQ(test, pages, 1);
+	netmem_kunit_free_expect(test, skb, 1, 1);
 }
 
 /* skb_split() in the middle of a frag leaves both skbs a reference. */
@@ -325,7 +321,6 @@ static void netmem_test_skb_split(struct kunit *test)
 	struct sk_buff *skb, *tail;
 	struct net_iov *niov;
 	struct page *page;
-	int pages;
 
 	skb = netmem_kunit_mixed_skb(test, &page, &niov);
 	tail = alloc_skb(0, GFP_KERNEL);
@@ -341,11 +336,8 @@ static void netmem_test_skb_split(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, skb_frag_off(&skb_shinfo(tail)->frags[0]), 1000U);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&niov->pp_ref_count), 2);
 
-	kfree_skb(skb);
-	KUNIT_EXPECT_EQ(test, netmem_kunit_drain_niovs(test->priv, &pages), 0);
-	KUNIT_EXPECT_EQ(test, pages, 1);
-	kfree_skb(tail);
-	KUNIT_EXPECT_EQ(test, netmem_kunit_drain_niovs(test->priv, &pages), 1);
+	netmem_kunit_free_expect(test, skb, 0, 1);
+	netmem_kunit_free_expect(test, tail, 1, 0);
 }
 
 static struct kunit_case netmem_test_cases[] = {
