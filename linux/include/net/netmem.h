@@ -32,6 +32,7 @@ typedef unsigned long __bitwise netmem_ref;
 
 struct page_pool;
 struct net_iov_area;
+struct memory_provider_ops;
 
 /**
  * struct net_iov - descriptor of one buffer of non-page memory
@@ -69,12 +70,14 @@ struct net_iov {
  * @base_virtual: offset of the chunk within the provider's memory (in a
  *	dma-buf, in a registered user area); not a kernel address
  * @priv: the owning provider's private data
+ * @ops: the owning provider: which kind of memory the net_iovs describe
  */
 struct net_iov_area {
 	struct net_iov *niovs;
 	size_t num_niovs;
 	unsigned long base_virtual;
 	void *priv;
+	const struct memory_provider_ops *ops;
 };
 
 #define NET_IOV_ASSERT_OFFSET(pg, iov)					\
