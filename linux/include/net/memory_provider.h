@@ -36,14 +36,13 @@ struct sk_buff;
  *	provider alive through @init's reference.
  */
 struct memory_provider_ops {
-	netmem_ref	(*alloc_netmems)(struct page_pool *pool, gfp_t gfp);
-	void		(*release_netmem)(struct page_pool *pool,
-					  netmem_ref netmem);
-	int		(*init)(struct page_pool *pool);
-	void		(*destroy)(struct page_pool *pool);
-	int		(*nl_fill)(void *mp_priv, struct sk_buff *rsp,
-				   struct netdev_rx_queue *rxq);
-	void		(*uninstall)(void *mp_priv, struct netdev_rx_queue *rxq);
+	netmem_ref (*alloc_netmems)(struct page_pool *pool, gfp_t gfp);
+	void (*release_netmem)(struct page_pool *pool, netmem_ref netmem);
+	int (*init)(struct page_pool *pool);
+	void (*destroy)(struct page_pool *pool);
+	int (*nl_fill)(void *mp_priv, struct sk_buff *rsp,
+		       struct netdev_rx_queue *rxq);
+	void (*uninstall)(void *mp_priv, struct netdev_rx_queue *rxq);
 };
 
 /**

@@ -825,7 +825,7 @@ static void unreadable_test_packet_socket(struct kunit *test)
 	mpk_register_up(test, ctx);
 	/* An experimental ethertype: nothing but the tap takes it. */
 	ret = sock_create_kern(&init_net, AF_PACKET, SOCK_RAW,
-			       htons(ETH_P_802_EX1), &sock);
+			       (__force int)htons(ETH_P_802_EX1), &sock);
 	KUNIT_ASSERT_EQ(test, ret, 0);
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = htons(ETH_P_802_EX1);
