@@ -1474,9 +1474,22 @@ def cocci_objects(changed):
     return sorted(s[:-2] + '.o' for s in srcs if cocci_driver(s))
 
 
-def cocci_build(tree, out, objs, log_path):
-    """W=1 C=1 build of @objs in @tree; returns {(file, message)}."""
+def cocci_build(tree, out, objs, log_path, cache=False):
+    """W=1 C=1 build of @objs in @tree; returns {(file, message)}.
+
+    cache=True keeps the warnings beside the objects, keyed by the config
+    and the object list: the base tree never changes, so its build runs
+    once per machine.
+    """
     cocci_config(tree, out)
+    key = hashlib.sha256((open(os.path.join(out, '.config')).read() +
+                          ' '.join(objs)).encode()).hexdigest()
+    saved = os.path.join(out, '.netmem-warnings.json')
+    if cache and os.path.exists(saved):
+        data = json.load(open(saved))
+        if data.get('key') == key:
+            log(f'{tree}: warnings of an earlier build of the same objects')
+            return {tuple(w) for w in data['warnings']}
     for o in objs:
         if os.path.exists(os.path.join(out, o)):
             os.unlink(os.path.join(out, o))
@@ -1497,6 +1510,9 @@ def cocci_build(tree, out, objs, log_path):
         path = os.path.relpath(path, tree) if path.startswith(tree) else \
             os.path.relpath(path, out)
         warns.add((path, re.sub(r':\d+(:\d+)?', '', m.group(3))))
+    if cache:
+        with open(saved, 'w') as f:
+            json.dump({'key': key, 'warnings': sorted(warns)}, f)
     return warns
 
 
@@ -1580,7 +1596,7 @@ def run_cocci():
         objs = cocci_objects(changed)
         base = base_worktree()
         bw = cocci_build(base, os.path.join(OUT, 'drivers-base'), objs,
-                         os.path.join(res, 'build-base.log'))
+                         os.path.join(res, 'build-base.log'), cache=True)
         pw = cocci_build(TREE, os.path.join(OUT, 'drivers'), objs,
                          os.path.join(res, 'build.log'))
         new = sorted(pw - bw)
