@@ -1,6 +1,4 @@
-/* One site per reason; context mode stars them, so the expected result
- * is this file without the starred lines.
- */
+/* One site per reason; reasons.res holds the report lines, sorted. */
 struct rx_page_cache {
 	u32 head;
 	struct page *page_cache[64];
@@ -26,4 +24,16 @@ static struct sk_buff *rx_one(struct rx_ring *ring, struct rx_buf *buf,
 static void rx_free(struct rx_ring *ring, struct rx_buf *buf)
 {
 	page_pool_put_full_page(ring->page_pool, buf->page, false);
+}
+
+static int rx_fill(struct rx_ring *ring, struct rx_buf *buf)
+{
+	struct page *page;
+
+	page = page_pool_dev_alloc_pages(ring->page_pool);
+	if (!page)
+		return -ENOMEM;
+	buf->page = page;
+	rx_desc_fill(ring, page, page_pool_get_dma_addr(page));
+	return 0;
 }

@@ -14,6 +14,8 @@
 ///   release            page_pool_release_page(): the buffer leaves the
 ///                      pool and lives on as a plain page
 ///   page cache         a driver-private cache of pages
+///   stored             a pool local stored into a struct page * field
+///   handed off         a pool local passed to some other function
 ///
 /// A pool buffer is a local handed to or returned by a page_pool call in
 /// the same function, or a field (->name or .name) handed to or returned
@@ -111,6 +113,34 @@ e << pool.E;
 p << pool.p;
 @@
 pp_note(p, e)
+
+// The same calls on a plain identifier: the locals followed below.
+@pool_id@
+identifier X;
+expression P, E1, E2, E3;
+@@
+
+(
+X = page_pool_alloc_pages(P, E1)
+|
+X = page_pool_dev_alloc_pages(P)
+|
+X = page_pool_alloc_frag(P, E1, E2, E3)
+|
+X = page_pool_dev_alloc_frag(P, E1, E2)
+|
+page_pool_put_page(P, X, E1, E2)
+|
+page_pool_put_full_page(P, X, E1)
+|
+page_pool_recycle_direct(P, X)
+|
+page_pool_get_dma_addr(X)
+|
+page_pool_dma_sync_for_cpu(P, X, E1, E2)
+|
+page_pool_release_page(P, X)
+)
 
 @read@
 expression E;
@@ -230,6 +260,46 @@ p << release.p;
 if cocci_mode != 'context':
     pp_say(p, 'release', 'page_pool_release_page(%s) turns a pool buffer into a plain page' % e)
 
+@store@
+expression E;
+identifier pool_id.X, f;
+position p;
+@@
+
+(
+  E->f@p = X
+|
+  E.f@p = X
+)
+
+@script:python@
+x << pool_id.X;
+f << store.f;
+p << store.p;
+@@
+if not pp_carries(p, x):
+    cocci.include_match(False)
+elif cocci_mode != 'context':
+    pp_say(p, 'stored', '%s is stored in field %s, which must become a netmem_ref first' % (x, f))
+
+@handoff@
+identifier fn !~ "^(page_pool_[a-z_]+|skb_add_rx_frag|page_address|page_to_virt|lowmem_page_address|kmap[a-z_]*|page_ref_[a-z_]+|get_page|page_count|get_page_unless_zero|set_page_count|put_page|__free_pages?|__page_frag_cache_drain|page_frag_free|virt_to_[a-z_]+|unlikely|likely)$";
+identifier pool_id.X;
+position p;
+@@
+
+  fn@p(..., X, ...)
+
+@script:python@
+fn << handoff.fn;
+x << pool_id.X;
+p << handoff.p;
+@@
+if not pp_carries(p, x):
+    cocci.include_match(False)
+elif cocci_mode != 'context':
+    pp_say(p, 'handed off', '%s() takes the pool buffer %s as a page' % (fn, x))
+
 @cache@
 identifier S;
 identifier f =~ "cache";
@@ -256,6 +326,18 @@ if cocci_mode != 'context':
 //----------------------------------------------------------
 
 @depends on context@
+expression E, X;
+identifier f;
+position store.p;
+@@
+
+(
+* E->f@p = X
+|
+* E.f@p = X
+)
+
+@depends on context@
 identifier fn;
 expression E;
 position p = {read.p, virt.p, ref.p, put.p};
@@ -265,7 +347,7 @@ position p = {read.p, virt.p, ref.p, put.p};
 
 @depends on context@
 identifier fn;
-position p = {skb.p, xdp.p, release.p};
+position p = {skb.p, xdp.p, release.p, handoff.p};
 @@
 
 * fn@p(...)
