@@ -10,6 +10,8 @@
   check       kunit + vm-test + static checks + harness self-tests, as a table
   demo        boot the patched kernel and show the feature
   selftest    prove the harness fails when it must
+  cocci       netmem semantic patches: cases, drivers/net run, driver builds
+  cocci-apply write the conversion of drivers/net into build/linux
 
 Every step prints its command and its time. DRY_RUN=1 prints commands
 without running anything that changes state. Python 3 standard library only.
@@ -1265,6 +1267,7 @@ def cmd_check():
     suite('sparse-misuse', run_sparse_expect)
     suite('kernel-doc', run_kernel_doc)
     suite('sizes', run_sizes)
+    suite('cocci', run_cocci)
     if os.environ.get('SKIP_SELFTEST') != '1':
         suite('harness-selftest', run_selftests)
 
@@ -1287,10 +1290,345 @@ def cmd_check():
     return 0 if all_ok else 1
 
 
+# ---------------------------------------------------------------- coccinelle
+
+PKGS_COCCI = ['coccinelle']
+COCCI_RULES = 'scripts/coccinelle/api/netmem'
+COCCI_PATCH = f'{COCCI_RULES}/page_pool_netmem.cocci'
+COCCI_HUMAN = f'{COCCI_RULES}/page_pool_netmem_human.cocci'
+COCCI_TESTS = os.path.join(ROOT, 'tests', 'cocci')
+COCCI_REPORT = os.path.join(COCCI_TESTS, 'report.expected')
+COCCI_CONFIG = os.path.join(CONFIG, 'cocci-drivers.config')
+# The page_pool users of 6.1's drivers/net, by path prefix.
+COCCI_DRIVERS = [
+    ('bnxt', 'drivers/net/ethernet/broadcom/bnxt/'),
+    ('tsnep', 'drivers/net/ethernet/engleder/'),
+    ('fec', 'drivers/net/ethernet/freescale/fec'),
+    ('hns3', 'drivers/net/ethernet/hisilicon/hns3/'),
+    ('mvneta', 'drivers/net/ethernet/marvell/mvneta'),
+    ('mvpp2', 'drivers/net/ethernet/marvell/mvpp2/'),
+    ('octeontx2', 'drivers/net/ethernet/marvell/octeontx2/nic/'),
+    ('mtk_eth_soc', 'drivers/net/ethernet/mediatek/'),
+    ('mlx5', 'drivers/net/ethernet/mellanox/mlx5/core/'),
+    ('mana', 'drivers/net/ethernet/microsoft/mana/'),
+    ('netsec', 'drivers/net/ethernet/socionext/netsec'),
+    ('stmmac', 'drivers/net/ethernet/stmicro/stmmac/'),
+    ('cpsw', 'drivers/net/ethernet/ti/cpsw'),
+    ('xen-netfront', 'drivers/net/xen-netfront'),
+]
+# A call of the netmem API on a line the conversion adds.
+COCCI_CALL_RE = re.compile(r'\b(page_pool_\w*netmem\w*|skb_add_rx_frag_netmem)\(')
+
+
+def cocci_driver(path):
+    for name, prefix in COCCI_DRIVERS:
+        if path.startswith(prefix):
+            return name
+    return None
+
+
+# The page calls the conversion rewrites: a local it converts meets one of
+# them in its own function, so other files cannot change.
+COCCI_CALLS = (r'page_pool_(dev_)?alloc_(pages|frag)|page_pool_(put_page|'
+               r'put_full_page|recycle_direct|get_dma_addr|dma_sync_for_cpu)\b')
+
+
+def cocci_files(tree, headers=False, calls=False):
+    """Files of drivers/net in @tree that name page_pool (git grep), or
+    with calls=True only those that call the page API the patch rewrites."""
+    specs = ['drivers/net/*.c'] + (['drivers/net/*.h'] if headers else [])
+    p = run(['git', 'grep', '-l', '-E', COCCI_CALLS if calls else 'page_pool',
+             '--', *specs], cwd=tree, capture=True, check=False, query=True,
+            quiet=True)
+    return sorted(p.stdout.split())
+
+
+def spatch(rule, args, cwd, jobs=JOBS):
+    cmd = ['spatch', '--sp-file', rule, '--very-quiet', '--no-includes',
+           '-j', str(jobs), *args]
+    return run(cmd, cwd=cwd, capture=True, check=False, query=True,
+               shown='spatch --sp-file ' + os.path.relpath(rule, ROOT) + ' ' +
+               ' '.join(a for a in args if a.startswith('-')) +
+               f' <{len([a for a in args if not a.startswith("-")])} files>')
+
+
+def cocci_rule_tests(res):
+    """tests/cocci/<rule>/<case>.c against <case>.res: the patch rule in
+    spatch's compare mode (plus a byte-exact check and a second run that
+    must change nothing), the report rule's lines as they are."""
+    counts, report = no_counts(), []
+    tmp = os.path.join(OUT, 'cocci', 'cases')
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    for rule in sorted(os.listdir(COCCI_TESTS)):
+        rdir = os.path.join(COCCI_TESTS, rule)
+        if not os.path.isdir(rdir):
+            continue
+        sp = os.path.join(TREE, COCCI_RULES, rule + '.cocci')
+        for fn in sorted(f for f in os.listdir(rdir) if f.endswith('.c')):
+            case = os.path.join(rdir, fn)
+            want = open(case[:-2] + '.res').read()
+            name = f'{rule}/{fn[:-2]}'
+            if rule.endswith('_human'):
+                p = run(['spatch', '--sp-file', sp, '-D', 'report',
+                         '--very-quiet', fn], cwd=rdir, capture=True,
+                        check=False, query=True, quiet=True)
+                got = ''.join(sorted(p.stdout.splitlines(True)))
+                ok = p.returncode == 0 and got == want
+                why = '' if ok else f'report differs:\n{got}'
+            else:
+                out = os.path.join(tmp, fn)
+                p = run(['spatch', '--sp-file', sp, '-D', 'patch',
+                         '--compare-with-expected', fn, '-o', out], cwd=rdir,
+                        capture=True, check=False, query=True, quiet=True)
+                got = open(out).read() if os.path.exists(out) else \
+                    open(case).read()
+                again = run(['spatch', '--sp-file', sp, '-D', 'patch',
+                             '--very-quiet', case[:-2] + '.res'], cwd=rdir,
+                            capture=True, check=False, query=True, quiet=True)
+                # A file without the rule's tokens is skipped, not compared.
+                said = p.stdout + p.stderr
+                compared = 'seems correct' in said or \
+                    (f'Skipping: {fn}' in said and want == open(case).read())
+                ok = compared and got == want and not again.stdout.strip()
+                why = '' if ok else (
+                    'second run changes the result' if got == want else
+                    f'result differs from .res:\n{got}')
+            counts['passed' if ok else 'failed'] += 1
+            report.append((ok, name))
+            if not ok:
+                log(f'cocci case {name}: {why}')
+    with open(os.path.join(res, 'cases.tap'), 'w') as f:
+        f.write(f'TAP version 13\n1..{len(report)}\n')
+        for i, (ok, name) in enumerate(report, 1):
+            f.write(f'{"ok" if ok else "not ok"} {i} {name}\n')
+    log(f'cocci cases: {counts["passed"]} passed, {counts["failed"]} failed')
+    return counts
+
+
+def cocci_convert(dst):
+    """Run the conversion over drivers/net of the base into @dst (a copy
+    of the files that name page_pool). Returns (files, changed, seconds)."""
+    base = base_worktree()
+    shutil.rmtree(dst, ignore_errors=True)
+    t0 = time.monotonic()
+    files = cocci_files(base, calls=True)
+    for rel in files:
+        os.makedirs(os.path.dirname(os.path.join(dst, rel)), exist_ok=True)
+        shutil.copy(os.path.join(base, rel), os.path.join(dst, rel))
+    p = spatch(os.path.join(TREE, COCCI_PATCH),
+               ['-D', 'patch', '--in-place', *files], cwd=dst)
+    dt = time.monotonic() - t0
+    if p.returncode != 0:
+        log(p.stdout[-3000:] + p.stderr[-3000:])
+        raise HarnessError('spatch failed on drivers/net')
+    changed = [rel for rel in files if open(os.path.join(dst, rel), 'rb').read()
+               != open(os.path.join(base, rel), 'rb').read()]
+    log(f'conversion: {len(files)} files of drivers/net call the page_pool '
+        f'page API, {len(changed)} changed, {dt:.1f}s wall (git grep + spatch '
+        f'-j {JOBS})')
+    return files, changed, dt
+
+
+def cmd_cocci_apply():
+    """Write the conversion of drivers/net into build/linux."""
+    ensure_packages(PKGS_COCCI)
+    need_tree()
+    dst = os.path.join(OUT, 'cocci', 'run')
+    files, changed, _ = cocci_convert(dst)
+    for rel in files:
+        new = open(os.path.join(dst, rel), 'rb').read()
+        path = os.path.join(TREE, rel)
+        if open(path, 'rb').read() != new:
+            with open(path, 'wb') as f:
+                f.write(new)
+            log(f'  converted {rel}')
+    log('now "make save" and commit')
+    return 0
+
+
+def cocci_config(tree, out):
+    """x86_64 tinyconfig + config/cocci-drivers.config in @out; every
+    option must stick."""
+    os.makedirs(out, exist_ok=True)
+    stamp = os.path.join(out, '.netmem-config-stamp')
+    digest = hashlib.sha256(open(COCCI_CONFIG, 'rb').read()).hexdigest()
+    cfg = os.path.join(out, '.config')
+    if os.path.exists(stamp) and open(stamp).read() == digest and \
+            os.path.exists(cfg):
+        return
+    env = {**make_env(), 'CCACHE_BASEDIR': tree}
+    base = ['make', '-C', tree, f'O={out}', 'ARCH=x86_64', *make_cc()]
+    run([*base, 'tinyconfig'], env=env)
+    with open(cfg, 'a') as f:
+        f.write(open(COCCI_CONFIG).read())
+    run([*base, 'olddefconfig'], env=env)
+    have = set(l.strip() for l in open(cfg))
+    bad = [f'{k}={v}' for k, v in fragment_lines([COCCI_CONFIG]).items()
+           if f'{k}={v}' not in have]
+    if bad:
+        raise HarnessError('cocci-drivers.config options did not stick '
+                           '(missing dependency?):\n  ' + '\n  '.join(bad))
+    with open(stamp, 'w') as f:
+        f.write(digest)
+
+
+def cocci_objects(changed):
+    """Objects to compile: each driver's .c files that use page_pool or
+    skb_add_rx_frag, and every file the conversion changed."""
+    p = run(['git', 'grep', '-l', '-E', r'page_pool|skb_add_rx_frag', '--',
+             *[prefix + '*.c' for _, prefix in COCCI_DRIVERS]], cwd=TREE,
+            capture=True, check=False, query=True, quiet=True)
+    srcs = set(p.stdout.split()) | {c for c in changed if c.endswith('.c')}
+    return sorted(s[:-2] + '.o' for s in srcs if cocci_driver(s))
+
+
+def cocci_build(tree, out, objs, log_path, cache=False):
+    """W=1 C=1 build of @objs in @tree; returns {(file, message)}.
+
+    cache=True keeps the warnings beside the objects, keyed by the config
+    and the object list: the base tree never changes, so its build runs
+    once per machine.
+    """
+    cocci_config(tree, out)
+    key = hashlib.sha256((open(os.path.join(out, '.config')).read() +
+                          ' '.join(objs)).encode()).hexdigest()
+    saved = os.path.join(out, '.netmem-warnings.json')
+    if cache and os.path.exists(saved):
+        data = json.load(open(saved))
+        if data.get('key') == key:
+            log(f'{tree}: warnings of an earlier build of the same objects')
+            return {tuple(w) for w in data['warnings']}
+    for o in objs:
+        if os.path.exists(os.path.join(out, o)):
+            os.unlink(os.path.join(out, o))
+    env = {**make_env(), 'CCACHE_BASEDIR': tree}
+    p = run(['make', '-C', tree, f'O={out}', 'ARCH=x86_64', *make_cc(),
+             f'-j{JOBS}', 'W=1', 'C=1', *objs], env=env, capture=True,
+            check=False)
+    text = p.stdout + p.stderr
+    with open(log_path, 'w') as f:
+        f.write(text)
+    if p.returncode != 0:
+        log(text[-4000:])
+        raise HarnessError(f'driver build failed in {tree} (log: {log_path})')
+    warns = set()
+    for m in re.finditer(r'^(\S+?):\d+:(?:\d+:)? (warning|error): (.*)$',
+                         text, re.M):
+        path = os.path.normpath(os.path.join(out, m.group(1)))
+        path = os.path.relpath(path, tree) if path.startswith(tree) else \
+            os.path.relpath(path, out)
+        warns.add((path, re.sub(r':\d+(:\d+)?', '', m.group(3))))
+    if cache:
+        with open(saved, 'w') as f:
+            json.dump({'key': key, 'warnings': sorted(warns)}, f)
+    return warns
+
+
+def run_cocci():
+    """The netmem semantic patches: rule cases, the conversion of drivers/net
+    (its result must be what linux/ holds, a second run must change
+    nothing), the report against its committed list, and a W=1 + sparse
+    build of the page_pool drivers, base against patched."""
+    ensure_packages(PKGS_BASE + PKGS_CHECK + PKGS_COCCI)
+    need_tree()
+    res = os.path.join(RESULTS, 'cocci')
+    os.makedirs(res, exist_ok=True)
+    counts = no_counts()
+    if DRY:
+        log('+ spatch cases, conversion, idempotence, report; W=1 C=1 '
+            'driver builds (base and patched)')
+        return True, counts
+
+    def result(name, ok, detail=''):
+        counts['passed' if ok else 'failed'] += 1
+        log(f'cocci: {name}: {"ok" if ok else "FAILED"}{detail}')
+
+    with step('cocci: rule cases'):
+        c = cocci_rule_tests(res)
+        counts['passed'] += c['passed']
+        counts['failed'] += c['failed']
+    with step('cocci: conversion of drivers/net (from base)'):
+        dst = os.path.join(OUT, 'cocci', 'run')
+        files, changed, dt = cocci_convert(dst)
+        stale = [rel for rel in files if open(os.path.join(dst, rel), 'rb')
+                 .read() != open(os.path.join(TREE, rel), 'rb').read()]
+        users = cocci_files(base_worktree(), headers=True)
+        p = git('diff', '--name-only', BASE_TAG, '--', *users)
+        hand = sorted(set(p.stdout.split()) - set(changed))
+        result('linux/ holds the generated conversion', not stale and not hand,
+               (f'; differs in {stale} (make cocci-apply)' if stale else '') +
+               (f'; edited by hand: {hand}' if hand else ''))
+        with open(os.path.join(res, 'time.txt'), 'w') as f:
+            f.write(f'{dt:.1f}\n')
+    with step('cocci: idempotence over the converted tree'):
+        # The files of the base's page_pool users: drivers added later
+        # (netdevsim's datapath) are written against netmem by hand.
+        p = spatch(os.path.join(TREE, COCCI_PATCH), ['-D', 'patch', *files],
+                   cwd=TREE)
+        again = p.stdout.strip()
+        with open(os.path.join(res, 'second-run.diff'), 'w') as f:
+            f.write(p.stdout)
+        result('second run changes nothing', p.returncode == 0 and not again,
+               '' if not again else '; see build/results/cocci/second-run.diff')
+    with step('cocci: report mode'):
+        p = spatch(os.path.join(TREE, COCCI_HUMAN),
+                   ['-D', 'report', *users], cwd=TREE)
+        got = sorted(set(l for l in p.stdout.splitlines() if ': netmem: ' in l))
+        with open(os.path.join(res, 'report.txt'), 'w') as f:
+            f.write('\n'.join(got) + '\n')
+        want = open(COCCI_REPORT).read().splitlines()
+        result('report matches tests/cocci/report.expected',
+               p.returncode == 0 and got == want,
+               '' if got == want else '; diff build/results/cocci/report.txt '
+               'tests/cocci/report.expected')
+        reasons = {}
+        for line in got:
+            reason = line.split(': netmem: ', 1)[1].split(':', 1)[0]
+            reasons[reason] = reasons.get(reason, 0) + 1
+        log('report, sites per reason: ' + ', '.join(
+            f'{k} {v}' for k, v in sorted(reasons.items())))
+    diff = git('diff', BASE_TAG, '--', *users).stdout
+    per, path = {}, None
+    for line in diff.splitlines():
+        if line.startswith('+++ '):
+            path = line[6:]
+        elif line.startswith('+') and path:
+            n = len(COCCI_CALL_RE.findall(line))
+            if n:
+                per[cocci_driver(path)] = per.get(cocci_driver(path), 0) + n
+    table = '\n'.join(f'{name:<14} {per.get(name, 0):>3}'
+                      for name, _ in COCCI_DRIVERS)
+    with open(os.path.join(res, 'converted.txt'), 'w') as f:
+        f.write(table + '\n')
+    log('converted call sites per driver:\n' + table)
+    with step('cocci: W=1 + sparse build of the page_pool drivers'):
+        objs = cocci_objects(changed)
+        base = base_worktree()
+        bw = cocci_build(base, os.path.join(OUT, 'drivers-base'), objs,
+                         os.path.join(res, 'build-base.log'), cache=True)
+        pw = cocci_build(TREE, os.path.join(OUT, 'drivers'), objs,
+                         os.path.join(res, 'build.log'))
+        new = sorted(pw - bw)
+        with open(os.path.join(res, 'new-warnings.txt'), 'w') as f:
+            f.write(''.join(f'{p}: {m}\n' for p, m in new))
+        result(f'{len(objs)} driver objects build, no new W=1/sparse '
+               f'warnings ({len(bw)} in base)', not new,
+               ''.join(f'\n  {p}: {m}' for p, m in new))
+    return counts['failed'] == 0, counts
+
+
+def cmd_cocci():
+    ok, counts = run_cocci()
+    log(f'cocci: {counts["passed"]} passed, {counts["failed"]} failed')
+    return 0 if ok else 1
+
+
 COMMANDS = {
     'tree': cmd_tree, 'save': cmd_save, 'save-check': cmd_save_check,
     'kunit': cmd_kunit, 'vm-test': cmd_vm_test, 'check': cmd_check,
     'demo': cmd_demo, 'selftest': cmd_selftest, 'sizes': cmd_sizes,
+    'cocci': cmd_cocci, 'cocci-apply': cmd_cocci_apply,
 }
 
 
