@@ -4,12 +4,12 @@
 
 PY := python3 harness.py
 
-.PHONY: tree save save-check kunit vm-test check demo selftest sizes clean help
+.PHONY: tree save save-check kunit vm-test check demo selftest sizes bench clean help
 
 help:
-	@sed -n '3,13p' harness.py
+	@sed -n '3,14p' harness.py
 
-tree save save-check kunit vm-test check demo selftest sizes:
+tree save save-check kunit vm-test check demo selftest sizes bench:
 	@$(PY) $@
 
 clean:
