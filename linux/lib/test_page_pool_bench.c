@@ -37,15 +37,15 @@
 #include <linux/timex.h>
 #include <net/page_pool.h>
 
-static unsigned int iters = 1000000;
+static unsigned int iters = 5000000;
 module_param(iters, uint, 0444);
 MODULE_PARM_DESC(iters, "iterations per repeat of the recycling paths");
 
-static unsigned int slow_iters = 200000;
+static unsigned int slow_iters = 1000000;
 module_param(slow_iters, uint, 0444);
 MODULE_PARM_DESC(slow_iters, "iterations per repeat of the slow paths");
 
-static unsigned int repeats = 9;
+static unsigned int repeats = 11;
 module_param(repeats, uint, 0444);
 MODULE_PARM_DESC(repeats, "timed repeats per path");
 
