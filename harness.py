@@ -1333,17 +1333,23 @@ def bench_config(tree, out):
             return {}
         with open(stamp, 'w') as f:
             f.write(digest)
-    have = {}
-    for line in open(cfg):
-        m = re.match(r'(CONFIG_\w+)=(.*)', line.strip())
-        if m:
-            have[m.group(1)] = m.group(2)
+    have = bench_read_config(out)
     bad = [f'{k}={v} (got {have.get(k, "n")})'
            for k, v in fragment_lines([frag]).items() if have.get(k, 'n') != v]
     if bad:
         os.unlink(stamp)
         raise HarnessError(f'{out}: bench.config options did not stick:\n  ' +
                            '\n  '.join(bad))
+    return have
+
+
+def bench_read_config(out):
+    """The options out/.config sets, as {name: value}."""
+    have = {}
+    for line in open(os.path.join(out, '.config')):
+        m = re.match(r'(CONFIG_\w+)=(.*)', line.strip())
+        if m:
+            have[m.group(1)] = m.group(2)
     return have
 
 
@@ -1439,15 +1445,17 @@ def cmd_bench():
     configs = {}
     for name, out in kernels.items():
         with step(f'bench: {name} kernel (UML, config/bench.config)'):
-            configs[name] = bench_config(trees[name], out)
+            bench_config(trees[name], out)
             kernels[name] = bench_build(trees[name], out)
-    if not DRY and configs['base'] != configs['patched']:
+            # Read after the build: kbuild may have updated the .config.
+            configs[name] = {} if DRY else bench_read_config(out)
+    if configs['base'] != configs['patched']:
         keys = sorted(set(configs['base']) ^ set(configs['patched']) |
                       {k for k in configs['base'] if
                        configs['base'][k] != configs['patched'].get(k)})
         raise HarnessError('base and patched bench .config differ: ' +
                            ', '.join(keys[:20]))
-    rounds = int(os.environ.get('BENCH_ROUNDS', '5'))
+    rounds = int(os.environ.get('BENCH_ROUNDS', '8'))
     os.makedirs(BENCH_RESULTS, exist_ok=True)
     runs = {'base': [], 'patched': []}
     load = [os.getloadavg()[0]]
@@ -1469,7 +1477,8 @@ def bench_report(runs, rounds, load):
               'loadavg_1min': load, 'unit': 'ns per alloc+return',
               'paths': {}}
     lines = [f'{"path":<6} {"base ns/op":>10} {"patched":>8} {"ratio":>6} '
-             f'{"round ratios":>13} {"min ratio":>9} {"base spread":>12} '
+             f'{"round ratios q1/med/q3":>22} {"min ratio":>9} '
+             f'{"base spread":>12} '
              f'{"patched spread":>14} {"cycles b/p":>13} {"pages/op":>8}  '
              '<=1.00?']
 
@@ -1493,18 +1502,22 @@ def bench_report(runs, rounds, load):
             res[name] = {'ns': bench_stats(ns), 'ns_samples': ns,
                          'cycles': bench_stats(cyc) if cyc else None,
                          'pages_per_op': runs[name][0][path].get('pages')}
+        # Each round pairs two neighbouring boots: drift of the machine's
+        # load between rounds cancels in their ratio.
         per_round = [float(runs['patched'][r][path]['ns_median']) /
                      float(runs['base'][r][path]['ns_median'])
                      for r in range(rounds)]
+        rr = bench_stats(per_round)
         ratio = res['patched']['ns']['median'] / res['base']['ns']['median']
         min_ratio = res['patched']['ns']['min'] / res['base']['ns']['min']
         if ratio <= 1.0:
             verdict = 'yes'
-        elif min(per_round) <= 1.0:
+        elif rr['q1'] <= 1.0:
             verdict = 'within spread'
         else:
             verdict = 'NO'
         res.update({'ratio': ratio, 'round_ratios': per_round,
+                    'round_ratio_stats': rr,
                     'min_ratio': min_ratio,
                     'ratio_le_1': verdict})
         result['paths'][path] = res
@@ -1514,18 +1527,25 @@ def bench_report(runs, rounds, load):
         lines.append(
             f'{path:<6} {res["base"]["ns"]["median"]:>10.2f} '
             f'{res["patched"]["ns"]["median"]:>8.2f} {ratio:>6.3f} '
-            f'{min(per_round):>6.3f}-{max(per_round):.3f} {min_ratio:>9.3f} '
+            f'{rr["q1"]:>10.3f}/{rr["median"]:.3f}/{rr["q3"]:.3f} '
+            f'{min_ratio:>9.3f} '
             f'{spread(res["base"]["ns"]):>12} '
             f'{spread(res["patched"]["ns"]):>14} {cyc:>13} '
             f'{res["patched"]["pages_per_op"]:>8}  {verdict}')
     table = '\n'.join(lines)
     legend = (f'{rounds} rounds x {runs["base"][0][paths[0]]["repeats"]} '
               'repeats per kernel, booted base/patched alternately; medians '
-              'of all repeats; round ratios = range of the per-boot ratios; '
+              'of all repeats; round ratios = quartiles of the ratios of '
+              'each base/patched pair of boots (<=1.00 "within spread" when '
+              'q1 <= 1.00); '
               'min ratio = fastest repeat vs fastest repeat; spread = min/max '
               'vs median; cycles = TSC '
               f'(reference) cycles; 1-min load {min(load):.2f}-'
               f'{max(load):.2f}')
+    if max(load) > (os.cpu_count() or 1):
+        legend += ('\nWARNING: the machine was busy (load above its '
+                   f'{os.cpu_count()} CPUs): other work shares caches and '
+                   'cores with UML, so the spread is wide; rerun when idle')
     with open(os.path.join(RESULTS, 'bench.json'), 'w') as f:
         json.dump(result, f, indent=1)
     with open(os.path.join(RESULTS, 'bench.txt'), 'w') as f:
