@@ -1459,9 +1459,11 @@ def cmd_bench():
     os.makedirs(BENCH_RESULTS, exist_ok=True)
     runs = {'base': [], 'patched': []}
     load = [os.getloadavg()[0]]
-    with step(f'bench: {rounds} rounds, base and patched alternately'):
+    # ABBA: each round boots both kernels, and which goes first alternates,
+    # so neither a drift of the machine's load nor going first favours one.
+    with step(f'bench: {rounds} rounds, base and patched alternately (ABBA)'):
         for r in range(rounds):
-            for name in ('base', 'patched'):
+            for name in ('base', 'patched')[::1 if r % 2 == 0 else -1]:
                 logfile = os.path.join(BENCH_RESULTS, f'{name}-{r + 1}.log')
                 runs[name].append(bench_boot(kernels[name], logfile))
                 load.append(os.getloadavg()[0])
@@ -1534,7 +1536,7 @@ def bench_report(runs, rounds, load):
             f'{res["patched"]["pages_per_op"]:>8}  {verdict}')
     table = '\n'.join(lines)
     legend = (f'{rounds} rounds x {runs["base"][0][paths[0]]["repeats"]} '
-              'repeats per kernel, booted base/patched alternately; medians '
+              'repeats per kernel, booted alternately (ABBA); medians '
               'of all repeats; round ratios = quartiles of the ratios of '
               'each base/patched pair of boots (<=1.00 "within spread" when '
               'q1 <= 1.00); '
