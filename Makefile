@@ -5,12 +5,12 @@
 PY := python3 harness.py
 
 .PHONY: tree save save-check kunit vm-test check demo selftest sizes cocci \
-	cocci-apply clean help
+	cocci-apply bench clean help
 
 help:
-	@sed -n '3,15p' harness.py
+	@sed -n '3,16p' harness.py
 
-tree save save-check kunit vm-test check demo selftest sizes cocci cocci-apply:
+tree save save-check kunit vm-test check demo selftest sizes cocci cocci-apply bench:
 	@$(PY) $@
 
 clean:
