@@ -1,24 +1,63 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The demo, run inside the guest: show the patched kernel and a netdevsim
-# device. Later issues extend it with the datapath and zero-copy receive.
+# The demo, run inside the guest: show the patched kernel and the netdevsim
+# datapath: two ports in two network namespaces linked as peers, header
+# split on, a TCP transfer with every byte checked, per-queue page_pool
+# stats. Later issues extend it with zero-copy receive.
 set -eu
+bus=/sys/bus/netdevsim
+ksft=$NETMEM_ROOT/build/out/vm/kselftest_install/net/netmem
+tp=$ksft/tcp_pattern
+hds=$ksft/hds
+
 echo "== kernel"
 uname -a
 echo
-echo "== create netdevsim device 10 with 2 ports"
-echo "10 2" > /sys/bus/netdevsim/new_device
-udevadm settle 2>/dev/null || sleep 1
-dev=/sys/bus/netdevsim/devices/netdevsim10
-ls "$dev"
+echo "== two netdevsim devices, one port and 4 queues each, in namespaces a and b"
+ip netns add a
+ip netns add b
+ip netns exec a sh -c "echo '10 1 4' > $bus/new_device"
+ip netns exec b sh -c "echo '11 1 4' > $bus/new_device"
+sleep 1
+dev_a=$(ip -n a -o link show | awk -F': ' '$2 != "lo" && $2 !~ /@/ { print $2; exit }')
+dev_b=$(ip -n b -o link show | awk -F': ' '$2 != "lo" && $2 !~ /@/ { print $2; exit }')
+ifx_a=$(ip -n a -o link show dev "$dev_a" | cut -d: -f1)
+ifx_b=$(ip -n b -o link show dev "$dev_b" | cut -d: -f1)
+exec {fd_a}</run/netns/a
+exec {fd_b}</run/netns/b
+echo "+ echo '$fd_a:$ifx_a $fd_b:$ifx_b' > $bus/link_device"
+echo "$fd_a:$ifx_a $fd_b:$ifx_b" > $bus/link_device
+ip -n a addr add 192.0.2.1/24 dev "$dev_a"
+ip -n b addr add 192.0.2.2/24 dev "$dev_b"
+ip -n a link set "$dev_a" up
+ip -n b link set "$dev_b" up
+ip -n a -br addr show dev "$dev_a"
+ip -n b -br addr show dev "$dev_b"
 echo
-for n in "$dev"/net/*; do
-	ifc=$(basename "$n")
-	echo "== $ifc"
-	ip -d link show "$ifc"
-	ethtool -i "$ifc" 2>/dev/null || true
-	ethtool -g "$ifc" 2>/dev/null || true
-	echo
-done
-echo "10" > /sys/bus/netdevsim/del_device
-echo "== netdevsim device 10 deleted"
+echo "== header split on in b (ethtool netlink TCP_DATA_SPLIT; ethtool 6.1 only shows it)"
+ip netns exec b "$hds" "$dev_b" on
+echo "tcp-data-split: $(ip netns exec b "$hds" "$dev_b" get)"
+ip netns exec b ethtool -g "$dev_b"
+ip netns exec b ethtool -l "$dev_b"
+echo
+echo "== steer TCP port 9000 to queue 2 in b"
+ip netns exec b ethtool -N "$dev_b" flow-type tcp4 dst-port 9000 action 2 loc 0
+ip netns exec b ethtool -n "$dev_b"
+echo
+echo "== 4 MiB a -> b over TCP, every byte checked by the receiver"
+ip netns exec b "$tp" -l -p 9000 -n $((4 << 20)) &
+ip netns exec a "$tp" -c 192.0.2.2 -p 9000 -n $((4 << 20))
+wait
+echo
+echo "== ethtool -S in b: per-queue packets, header-split frames, page_pool stats"
+ip netns exec b ethtool -S "$dev_b" | grep -v ': 0$'
+echo
+echo "== a restart of queue 2 leaves the others running"
+echo 2 > /sys/kernel/debug/netdevsim/netdevsim11/ports/0/queue_reset
+ip netns exec b ethtool -S "$dev_b" | grep 'rx2_pp_alloc' | head -3
+echo
+echo "10" > $bus/del_device
+echo "11" > $bus/del_device
+ip netns del a
+ip netns del b
+echo "== netdevsim devices 10 and 11 deleted"

@@ -4,13 +4,21 @@
  *
  *   tcp_pattern -l [-6] -p PORT -n BYTES [-r READSIZE] [-s SEED]
  *   tcp_pattern -c ADDR -p PORT -n BYTES [-w WRITESIZE] [-s SEED]
+ *   tcp_pattern -l -L -k CONNS [-6] -p PORT [-r READSIZE] [-s SEED]
+ *   tcp_pattern -c ADDR -L -p PORT -n BYTES[,BYTES...] [-w WRITESIZE]
  *
  * The receiver accepts one connection, reads until EOF and fails unless it
  * got exactly BYTES bytes, each equal to pattern_byte(offset). The pattern
  * depends on the offset within and across 251-byte runs, so lost,
  * duplicated or reordered chunks are caught, not only wrong lengths.
+ *
+ * With -L each connection starts with its byte count (8 bytes, big
+ * endian): one receiver then serves CONNS connections of any sizes, and
+ * one sender makes a connection per size in its list, saving the process
+ * launches that dominate a run under emulation.
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <error.h>
 #include <netinet/in.h>
@@ -29,6 +37,9 @@ static const char *cfg_addr;
 static bool cfg_ipv6;
 static int cfg_port = 9000;
 static unsigned long long cfg_bytes = 1 << 20;
+static const char *cfg_sizes;
+static bool cfg_prefix;
+static int cfg_conns = 1;
 static size_t cfg_write = 65536;
 static size_t cfg_read = 65536;
 static unsigned int cfg_seed;
@@ -50,7 +61,7 @@ static void fill(uint8_t *buf, unsigned long long off, size_t len)
 static void die_usage(const char *prog)
 {
 	error(1, 0,
-	      "usage: %s -l|-c ADDR [-6] [-p PORT] [-n BYTES] [-w WRITESIZE] [-r READSIZE] [-s SEED] [-t TIMEOUT]",
+	      "usage: %s -l|-c ADDR [-6] [-L] [-k CONNS] [-p PORT] [-n BYTES[,BYTES...]] [-w WRITESIZE] [-r READSIZE] [-s SEED] [-t TIMEOUT]",
 	      prog);
 }
 
@@ -58,7 +69,7 @@ static void parse_opts(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "lc:6p:n:w:r:s:t:")) != -1) {
+	while ((c = getopt(argc, argv, "lc:6Lk:p:n:w:r:s:t:")) != -1) {
 		switch (c) {
 		case 'l':
 			cfg_listen = true;
@@ -69,10 +80,17 @@ static void parse_opts(int argc, char **argv)
 		case '6':
 			cfg_ipv6 = true;
 			break;
+		case 'L':
+			cfg_prefix = true;
+			break;
+		case 'k':
+			cfg_conns = atoi(optarg);
+			break;
 		case 'p':
 			cfg_port = atoi(optarg);
 			break;
 		case 'n':
+			cfg_sizes = optarg;
 			cfg_bytes = strtoull(optarg, NULL, 0);
 			break;
 		case 'w':
@@ -91,7 +109,9 @@ static void parse_opts(int argc, char **argv)
 			die_usage(argv[0]);
 		}
 	}
-	if (cfg_listen == !!cfg_addr || !cfg_write || !cfg_read)
+	if (cfg_listen == !!cfg_addr || !cfg_write || !cfg_read ||
+	    cfg_conns < 1 || (cfg_conns > 1 && !cfg_prefix) ||
+	    (cfg_sizes && strchr(cfg_sizes, ',') && !cfg_prefix))
 		die_usage(argv[0]);
 }
 
@@ -128,34 +148,32 @@ static void set_timeouts(int fd)
 		error(1, errno, "setsockopt timeout");
 }
 
-static int do_receive(void)
+/* Read exactly @len bytes: the length prefix. */
+static void read_full(int fd, void *buf, size_t len)
 {
-	unsigned long long got = 0;
-	struct sockaddr_storage ss;
-	socklen_t len;
-	uint8_t *buf;
-	int fd, cfd, one = 1;
 	ssize_t n;
 
-	buf = malloc(cfg_read);
-	if (!buf)
-		error(1, errno, "malloc");
-	fd = socket(cfg_ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
-	if (fd < 0)
-		error(1, errno, "socket");
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
-		error(1, errno, "SO_REUSEADDR");
-	len = make_addr(&ss, NULL);
-	if (bind(fd, (void *)&ss, len))
-		error(1, errno, "bind");
-	if (listen(fd, 1))
-		error(1, errno, "listen");
-	set_timeouts(fd);
-	cfd = accept(fd, NULL, NULL);
-	if (cfd < 0)
-		error(1, errno, "accept");
-	set_timeouts(cfd);
+	while (len) {
+		n = read(fd, buf, len);
+		if (n < 0)
+			error(1, errno, "read length prefix");
+		if (n == 0)
+			error(1, 0, "EOF in length prefix");
+		buf = (uint8_t *)buf + n;
+		len -= n;
+	}
+}
 
+static void receive_one(int cfd, uint8_t *buf)
+{
+	unsigned long long got = 0;
+	uint64_t prefix;
+	ssize_t n;
+
+	if (cfg_prefix) {
+		read_full(cfd, &prefix, sizeof(prefix));
+		cfg_bytes = be64toh(prefix);
+	}
 	for (;;) {
 		size_t i;
 
@@ -178,25 +196,49 @@ static int do_receive(void)
 	if (got != cfg_bytes)
 		error(1, 0, "received %llu bytes, want %llu", got, cfg_bytes);
 	printf("received %llu bytes, all verified\n", got);
-	close(cfd);
+}
+
+static int do_receive(void)
+{
+	struct sockaddr_storage ss;
+	int fd, cfd, i, one = 1;
+	socklen_t len;
+	uint8_t *buf;
+
+	buf = malloc(cfg_read);
+	if (!buf)
+		error(1, errno, "malloc");
+	fd = socket(cfg_ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		error(1, errno, "socket");
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
+		error(1, errno, "SO_REUSEADDR");
+	len = make_addr(&ss, NULL);
+	if (bind(fd, (void *)&ss, len))
+		error(1, errno, "bind");
+	if (listen(fd, 1))
+		error(1, errno, "listen");
+	set_timeouts(fd);
+	for (i = 0; i < cfg_conns; i++) {
+		cfd = accept(fd, NULL, NULL);
+		if (cfd < 0)
+			error(1, errno, "accept");
+		set_timeouts(cfd);
+		receive_one(cfd, buf);
+		close(cfd);
+	}
 	close(fd);
 	free(buf);
 	return 0;
 }
 
-static int do_send(void)
+static void send_one(struct sockaddr_storage *ss, socklen_t len,
+		     uint8_t *buf)
 {
 	unsigned long long sent = 0;
-	struct sockaddr_storage ss;
 	struct timespec start, now;
-	socklen_t len;
-	uint8_t *buf;
+	uint64_t prefix;
 	int fd;
-
-	buf = malloc(cfg_write);
-	if (!buf)
-		error(1, errno, "malloc");
-	len = make_addr(&ss, cfg_addr);
 
 	/* The receiver may not be listening yet: retry for a while. */
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -204,7 +246,7 @@ static int do_send(void)
 		fd = socket(cfg_ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
 		if (fd < 0)
 			error(1, errno, "socket");
-		if (!connect(fd, (void *)&ss, len))
+		if (!connect(fd, (void *)ss, len))
 			break;
 		if (errno != ECONNREFUSED)
 			error(1, errno, "connect");
@@ -216,6 +258,11 @@ static int do_send(void)
 	}
 	set_timeouts(fd);
 
+	if (cfg_prefix) {
+		prefix = htobe64(cfg_bytes);
+		if (write(fd, &prefix, sizeof(prefix)) != sizeof(prefix))
+			error(1, errno, "write length prefix");
+	}
 	while (sent < cfg_bytes) {
 		size_t chunk = cfg_write;
 		ssize_t n;
@@ -234,8 +281,29 @@ static int do_send(void)
 	if (read(fd, buf, 1) < 0)
 		error(1, errno, "read after shutdown");
 	close(fd);
-	free(buf);
 	printf("sent %llu bytes\n", sent);
+}
+
+static int do_send(void)
+{
+	const char *size = cfg_sizes;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	uint8_t *buf;
+	char *end;
+
+	buf = malloc(cfg_write);
+	if (!buf)
+		error(1, errno, "malloc");
+	len = make_addr(&ss, cfg_addr);
+	do {
+		if (size) {
+			cfg_bytes = strtoull(size, &end, 0);
+			size = *end == ',' ? end + 1 : NULL;
+		}
+		send_one(&ss, len, buf);
+	} while (size);
+	free(buf);
 	return 0;
 }
 
