@@ -226,21 +226,6 @@ static int nsim_poll(struct napi_struct *napi, int budget)
 	return done;
 }
 
-/* TODO: skb_frags_readable() once skb->unreadable is in the tree. */
-static bool nsim_skb_frags_readable(const struct sk_buff *skb)
-{
-	const struct sk_buff *iter = skb;
-	int i;
-
-	do {
-		for (i = 0; i < skb_shinfo(iter)->nr_frags; i++)
-			if (skb_frag_is_net_iov(&skb_shinfo(iter)->frags[i]))
-				return false;
-		iter = iter == skb ? skb_shinfo(skb)->frag_list : iter->next;
-	} while (iter);
-	return true;
-}
-
 /* The peer's RX queue for @skb: an ntuple rule's, else by flow hash */
 static unsigned int nsim_rx_queue(struct netdevsim *peer, struct sk_buff *skb)
 {
@@ -289,7 +274,8 @@ bool nsim_xmit_to_peer(struct netdevsim *ns, struct sk_buff *skb)
 	struct netdevsim *peer;
 	struct nsim_rq *rq;
 
-	if (unlikely(!nsim_skb_frags_readable(skb))) {
+	/* validate_xmit_skb() drops these first; the device checks anyway. */
+	if (unlikely(!skb_frags_readable(skb))) {
 		atomic64_inc(&ns->tx_drop_unreadable);
 		goto drop;
 	}
