@@ -246,6 +246,8 @@ static void send_one(struct sockaddr_storage *ss, socklen_t len,
 		fd = socket(cfg_ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
 		if (fd < 0)
 			error(1, errno, "socket");
+		/* Bounds connect too: a peer that never answers fails it. */
+		set_timeouts(fd);
 		if (!connect(fd, (void *)ss, len))
 			break;
 		if (errno != ECONNREFUSED)
@@ -256,7 +258,6 @@ static void send_one(struct sockaddr_storage *ss, socklen_t len,
 			error(1, ETIMEDOUT, "connect");
 		usleep(20000);
 	}
-	set_timeouts(fd);
 
 	if (cfg_prefix) {
 		prefix = htobe64(cfg_bytes);
