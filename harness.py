@@ -691,6 +691,12 @@ def qemu_cmd(kernel, initrd, accel, mode, results, mem='512M'):
            'readonly=on,multidevs=remap',
            '-virtfs', f'local,path={ROOT},mount_tag=netmemroot,'
            'security_model=none,readonly=on,multidevs=remap']
+    tests = os.environ.get('VM_TESTS', '')
+    if tests and mode == 'test':
+        # collection:test[,collection:test...], for run_kselftest.sh -t
+        if not re.fullmatch(r'[\w.-]+:[\w.-]+(,[\w.-]+:[\w.-]+)*', tests):
+            raise HarnessError(f'VM_TESTS={tests!r}: want collection:test[,...]')
+        append.append(f'NETMEM_TESTS={tests}')
     if results:
         append.append(f'NETMEM_RESULTS={results}')
         cmd += ['-virtfs', f'local,path={results},mount_tag=results,'
@@ -1563,6 +1569,7 @@ def bench_report(runs, rounds, load):
 
 def cmd_check():
     need_tree()
+    os.environ.pop('VM_TESTS', None)  # check runs every test
     os.makedirs(RESULTS, exist_ok=True)
     rows = []
     allow_skip = os.environ.get('ALLOW_SKIP') == '1'

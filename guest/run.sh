@@ -25,7 +25,10 @@ test)
 	[ -w /sys/kernel/debug/kmemleak ] && echo clear > /sys/kernel/debug/kmemleak
 	# Through a pipe: the runner reopens /dev/stdout for each test's
 	# output, which on a plain file would overwrite earlier lines.
-	"$ksft/run_kselftest.sh" 2>&1 | cat > "$res/kselftest.tap"
+	sel=()
+	tests=${NETMEM_TESTS:-}
+	for t in ${tests//,/ }; do sel+=(-t "$t"); done
+	"$ksft/run_kselftest.sh" "${sel[@]}" 2>&1 | cat > "$res/kselftest.tap"
 	rc=${PIPESTATUS[0]}
 	grep -E '^(not )?ok [0-9]+ ' "$res/kselftest.tap" | sed 's/^/NETMEM: /'
 	;;
