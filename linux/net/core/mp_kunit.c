@@ -13,30 +13,36 @@
  * no MPK_PAYLOAD byte may show up in what it produced.
  */
 
+#include <crypto/hash.h>
 #include <kunit/test.h>
+#include <kunit/visibility.h>
 #include <linux/delay.h>
 #include <linux/etherdevice.h>
 #include <linux/ethtool.h>
 #include <linux/ethtool_netlink.h>
 #include <linux/if_packet.h>
+#include <linux/highmem.h>
 #include <linux/netdevice.h>
+#include <linux/pipe_fs_i.h>
 #include <linux/rtnetlink.h>
 #include <linux/scatterlist.h>
 #include <linux/skbuff.h>
 #include <linux/uio.h>
 #include <net/gro.h>
 #include <net/memory_provider.h>
+#include <net/mp_kunit.h>
 #include <net/netdev_queues.h>
 #include <net/page_pool.h>
 #include <net/sock.h>
+#include <net/tcp.h>
 
 #define MPK_NIOVS	16
 #define MPK_RXQS	2
-#define MPK_PAYLOAD	0x5a
-#define MPK_HEADER	0x48
+#define MPK_PAYLOAD	MP_KUNIT_PAYLOAD
+#define MPK_HEADER	MP_KUNIT_HEADER
 #define MPK_UNTOUCHED	0xee
-#define MPK_HLEN	64
-#define MPK_FRAG_LEN	1000
+#define MPK_HLEN	MP_KUNIT_HLEN
+#define MPK_FRAG_LEN	MP_KUNIT_PLEN
 
 struct mpk_provider {
 	struct net_iov_area area;
@@ -606,15 +612,40 @@ static u8 *mpk_untouched_buf(struct kunit *test, size_t len)
 	return buf;
 }
 
+/**
+ * mp_kunit_page_skb - an skb of headers and one page of payload
+ * @test: the running test
+ * @unreadable: mark the skb unreadable, as a provider's frag would
+ *
+ * For guards that only test skb_frags_readable(): the payload is a real
+ * page full of MP_KUNIT_PAYLOAD, so a guard that lets a read through shows
+ * up in what the path produced. The caller frees the skb.
+ *
+ * Return: an skb of MP_KUNIT_HLEN header bytes in the linear part and
+ * MP_KUNIT_PLEN payload bytes in frag 0.
+ */
+VISIBLE_IF_KUNIT struct sk_buff *mp_kunit_page_skb(struct kunit *test,
+						   bool unreadable)
+{
+	struct page *page = alloc_page(GFP_KERNEL);
+	struct sk_buff *skb = alloc_skb(MPK_HLEN + 64, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	memset(page_address(page), MPK_PAYLOAD, PAGE_SIZE);
+	skb_reserve(skb, 32);
+	memset(skb_put(skb, MPK_HLEN), MPK_HEADER, MPK_HLEN);
+	skb_add_rx_frag(skb, 0, page, 0, MPK_FRAG_LEN, PAGE_SIZE);
+	skb->unreadable = unreadable;
+	return skb;
+}
+EXPORT_SYMBOL_IF_KUNIT(mp_kunit_page_skb);
+
 static void unreadable_test_flag(struct kunit *test)
 {
 	struct sk_buff *skb = mpk_unreadable_skb(test), *clone;
-	struct page *page = alloc_page(GFP_KERNEL);
-	struct sk_buff *plain = alloc_skb(128, GFP_KERNEL);
+	struct sk_buff *plain = mp_kunit_page_skb(test, false);
 
-	KUNIT_ASSERT_NOT_NULL(test, page);
-	KUNIT_ASSERT_NOT_NULL(test, plain);
-	skb_add_rx_frag(plain, 0, page, 0, 100, PAGE_SIZE);
 	KUNIT_EXPECT_TRUE(test, skb_frags_readable(plain));
 	kfree_skb(plain);
 
@@ -853,6 +884,78 @@ static void unreadable_test_packet_socket(struct kunit *test)
 	sock_release(sock);
 }
 
+/* splice stops at the headers and then reports -EFAULT, not an empty read
+ * the caller would wait on (tcp_splice_read() would block for more data).
+ */
+static void unreadable_test_splice(struct kunit *test)
+{
+	struct sk_buff *skb = mpk_unreadable_skb(test);
+	struct pipe_inode_info *pipe = alloc_pipe_info();
+	unsigned int len = skb->len;
+	struct pipe_buffer *buf;
+	struct socket *sock;
+	u8 *addr;
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, pipe);
+	pipe->readers = 1;	/* else splicing into it is -EPIPE */
+	ret = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP,
+			       &sock);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+
+	ret = skb_splice_bits(skb, sock->sk, 0, pipe, len, 0);
+	KUNIT_EXPECT_EQ(test, ret, MPK_HLEN);
+	KUNIT_ASSERT_EQ(test, pipe_occupancy(pipe->head, pipe->tail), 1);
+	buf = &pipe->bufs[pipe->tail & (pipe->ring_size - 1)];
+	KUNIT_EXPECT_EQ(test, buf->len, MPK_HLEN);
+	addr = kmap_local_page(buf->page);
+	KUNIT_EXPECT_FALSE(test, mpk_has_byte(addr + buf->offset, buf->len,
+					      MPK_PAYLOAD));
+	KUNIT_EXPECT_EQ(test, addr[buf->offset], MPK_HEADER);
+	kunmap_local(addr);
+
+	ret = skb_splice_bits(skb, sock->sk, MPK_HLEN, pipe, len - MPK_HLEN, 0);
+	KUNIT_EXPECT_EQ(test, ret, -EFAULT);
+	KUNIT_EXPECT_EQ(test, pipe_occupancy(pipe->head, pipe->tail), 1);
+
+	free_pipe_info(pipe);
+	sock_release(sock);
+	kfree_skb(skb);
+}
+
+#ifdef CONFIG_TCP_MD5SIG
+static int mpk_md5_skb(struct sk_buff *skb)
+{
+	struct tcp_md5sig_pool *hp;
+	int ret;
+
+	skb_reset_transport_header(skb);
+	hp = tcp_get_md5sig_pool();
+	if (!hp)
+		return -ENOMEM;
+	ret = crypto_ahash_init(hp->md5_req);
+	if (!ret)
+		ret = tcp_md5_hash_skb_data(hp, skb, sizeof(struct tcphdr));
+	tcp_put_md5sig_pool();
+	return ret;
+}
+
+/* The digest of a segment with unreadable payload fails: TCP drops it as
+ * a bad signature rather than hash bytes it must not read.
+ */
+static void unreadable_test_tcp_md5(struct kunit *test)
+{
+	struct sk_buff *plain = mp_kunit_page_skb(test, false);
+	struct sk_buff *skb = mpk_unreadable_skb(test);
+
+	KUNIT_ASSERT_TRUE(test, tcp_alloc_md5sig_pool());
+	KUNIT_EXPECT_EQ(test, mpk_md5_skb(plain), 0);
+	KUNIT_EXPECT_EQ(test, mpk_md5_skb(skb), 1);
+	kfree_skb(plain);
+	kfree_skb(skb);
+}
+#endif
+
 static struct kunit_case unreadable_test_cases[] = {
 	KUNIT_CASE(unreadable_test_flag),
 	KUNIT_CASE(unreadable_test_copy_bits),
@@ -864,6 +967,10 @@ static struct kunit_case unreadable_test_cases[] = {
 	KUNIT_CASE(unreadable_test_split),
 	KUNIT_CASE(unreadable_test_xmit_forward),
 	KUNIT_CASE(unreadable_test_packet_socket),
+	KUNIT_CASE(unreadable_test_splice),
+#ifdef CONFIG_TCP_MD5SIG
+	KUNIT_CASE(unreadable_test_tcp_md5),
+#endif
 	{}
 };
 
