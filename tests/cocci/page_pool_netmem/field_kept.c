@@ -1,6 +1,6 @@
 /* Must NOT be converted: a field read by the CPU, a field whose name
- * another struct also uses through an untyped expression, and a field
- * declared in a list.
+ * another struct also uses through an untyped expression, a field
+ * declared in a list, and a field set in a designated initializer.
  */
 struct rx_read {
 	struct page *page;
@@ -32,4 +32,16 @@ static void rx_list_one(struct rx_ring *ring, struct rx_list *l)
 {
 	l->a = page_pool_dev_alloc_pages(ring->page_pool);
 	page_pool_recycle_direct(ring->page_pool, l->a);
+}
+
+struct rx_init {
+	struct page *pg;
+};
+
+static void rx_init_one(struct rx_ring *ring, struct page *spare)
+{
+	struct rx_init in = { .pg = spare };
+
+	in.pg = page_pool_dev_alloc_pages(ring->page_pool);
+	page_pool_recycle_direct(ring->page_pool, in.pg);
 }

@@ -112,6 +112,11 @@ def netmem_fn_private(path, fn):
     return named == 1 + len(netmem_calls.get((path, fn), ()))
 
 
+def netmem_field_init(path, f):
+    """f is named in a designated initializer, which no rule here sees."""
+    return re.search(r'[{,]\s*\.%s\s*=[^=]' % f, netmem_code(path))
+
+
 def netmem_dep(file, d):
     """A dependency as a key: a (file, function, index) of a parameter
     is looked up, a key is itself."""
@@ -129,6 +134,8 @@ def netmem_settle(file):
     for key, (kind, ok) in netmem_cands.items():
         if kind == 'param':
             ok = netmem_fn_private(file, key[1])
+        elif kind == 'field' and ok:
+            ok = not netmem_field_init(file, key[2])
         if key[0] == file and ok:
             live.add(key)
     changed = True
