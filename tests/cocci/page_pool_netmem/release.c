@@ -1,8 +1,8 @@
 /* Must NOT be converted: page_pool_release_page() turns the buffer into a
  * plain page that the stack frees with put_page(); so is a local shared in
- * a declaration list, and a parameter.
+ * a declaration list, and a parameter of a function other files may call.
  */
-static void rx_release(struct rx_ring *ring, struct page *param)
+void rx_release(struct rx_ring *ring, struct page *param)
 {
 	struct page *page;
 	struct page *a, *b;
