@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include <linux/genetlink.h>
+#include <linux/netdev.h>
 #include <linux/netlink.h>
 #include <linux/udmabuf.h>
 /* linux/uio.h also defines the struct iovec libc already has */
@@ -56,20 +57,15 @@
 #define MSG_SOCK_DEVMEM 0x2000000
 #endif
 
-/* netdev generic netlink family (../shared/UAPI.md) */
-#define NETDEV_FAMILY			"netdev"
-#define NETDEV_CMD_PAGE_POOL_GET	5
-#define NETDEV_CMD_BIND_RX		13
-#define NETDEV_A_DMABUF_IFINDEX		1
-#define NETDEV_A_DMABUF_QUEUES		2
-#define NETDEV_A_DMABUF_FD		3
-#define NETDEV_A_DMABUF_ID		4
-#define NETDEV_A_QUEUE_ID		1
-#define NETDEV_A_QUEUE_TYPE		3
-#define NETDEV_QUEUE_TYPE_RX		0
-#define NETDEV_A_PAGE_POOL_ID		1
-#define NETDEV_A_PAGE_POOL_INFLIGHT	4
-#define NETDEV_A_PAGE_POOL_DMABUF	7
+/* The netdev family's numbers are upstream's: check them here too. */
+static_assert(NETDEV_CMD_PAGE_POOL_GET == 5, "page-pool-get");
+static_assert(NETDEV_CMD_BIND_RX == 13, "bind-rx");
+static_assert(NETDEV_A_DMABUF_IFINDEX == 1 && NETDEV_A_DMABUF_QUEUES == 2 &&
+	      NETDEV_A_DMABUF_FD == 3 && NETDEV_A_DMABUF_ID == 4, "dmabuf");
+static_assert(NETDEV_A_QUEUE_ID == 1 && NETDEV_A_QUEUE_TYPE == 3 &&
+	      NETDEV_QUEUE_TYPE_RX == 0, "queue");
+static_assert(NETDEV_A_PAGE_POOL_ID == 1 && NETDEV_A_PAGE_POOL_INFLIGHT == 4 &&
+	      NETDEV_A_PAGE_POOL_DMABUF == 7, "page-pool");
 
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
@@ -277,8 +273,8 @@ static int netdev_family(int fd)
 	int id = -1;
 
 	msg_init(&m, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0);
-	nla_put(&m, CTRL_ATTR_FAMILY_NAME, NETDEV_FAMILY,
-		sizeof(NETDEV_FAMILY));
+	nla_put(&m, CTRL_ATTR_FAMILY_NAME, NETDEV_FAMILY_NAME,
+		sizeof(NETDEV_FAMILY_NAME));
 	if (nl_talk(fd, &m, family_cb, &id) || id < 0)
 		error(1, 0, "no generic netlink family \"netdev\"");
 	return id;
