@@ -3,7 +3,8 @@
 # The demo, run inside the guest: show the patched kernel and the netdevsim
 # datapath: two ports in two network namespaces linked as peers, header
 # split on, a TCP transfer with every byte checked, per-queue page_pool
-# stats. Later issues extend it with zero-copy receive.
+# stats, and devmem TCP into a udmabuf. Later issues extend it with
+# io_uring zero-copy receive.
 set -eu
 bus=/sys/bus/netdevsim
 ksft=$NETMEM_ROOT/build/out/vm/kselftest_install/net/netmem
@@ -51,6 +52,14 @@ wait
 echo
 echo "== ethtool -S in b: per-queue packets, header-split frames, page_pool stats"
 ip netns exec b ethtool -S "$dev_b" | grep -v ': 0$'
+echo
+echo "== devmem TCP: 4 MiB a -> b into a udmabuf bound to queue 2 of b"
+echo "   (bind-rx over netdev generic netlink; recvmsg(MSG_SOCK_DEVMEM) hands out"
+echo "   dma-buf offsets and tokens; every byte checked by reading the memfd)"
+ip netns exec b ethtool -N "$dev_b" flow-type tcp4 dst-port 9001 action 2 loc 1
+ip netns exec b "$ksft/devmem_rx" -l -i "$dev_b" -q 2 -k 1 -p 9001 -s 1 -S 32 &
+ip netns exec a "$tp" -c 192.0.2.2 -L -p 9001 -s 1 -n $((4 << 20)) > /dev/null
+wait
 echo
 echo "== a restart of queue 2 leaves the others running"
 echo 2 > /sys/kernel/debug/netdevsim/netdevsim11/ports/0/queue_reset

@@ -30,7 +30,9 @@ struct sk_buff;
  *	held): typically take a reference on the binding. Non-zero fails the
  *	pool's creation.
  * @destroy: @pool is being freed, every buffer came back: undo @init.
- * @nl_fill: add the provider's attributes for @rxq to a netlink message.
+ * @nl_fill: add the provider's attributes to a netdev netlink message:
+ *	queue attributes (NETDEV_A_QUEUE_*) for @rxq, or page_pool ones
+ *	(NETDEV_A_PAGE_POOL_*) for a pool of the provider when @rxq is NULL.
  * @uninstall: @rxq's device is going away (RTNL held): forget the binding.
  *	The queue is not restarted; pools still holding buffers keep the
  *	provider alive through @init's reference.

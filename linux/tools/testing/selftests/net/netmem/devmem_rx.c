@@ -1,0 +1,914 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * devmem TCP receive: payload lands in a dma-buf, the socket hands out
+ * offsets and tokens.
+ *
+ *   devmem_rx -E
+ *	uAPI checks that need no binding: struct layouts, SO_DEVMEM_DONTNEED
+ *	errors, recvmsg(MSG_SOCK_DEVMEM) of readable (loopback) data.
+ *
+ *   devmem_rx -l -i DEV -q QUEUE -k CONNS [-6] [-p PORT] [-s SEED]
+ *	      [-S DMABUF_MIB] [-b BATCH] [-x BYTES:CMD]... [-m] [-H]
+ *	Makes a udmabuf out of a memfd, binds it to RX queue QUEUE of DEV
+ *	with netdev bind-rx over raw generic netlink, then serves CONNS
+ *	connections of tcp_pattern -c -L and checks every byte: device
+ *	bytes by reading the memfd at the offsets of the SCM_DEVMEM_DMABUF
+ *	cmsgs, the others from the iov by SCM_DEVMEM_LINEAR. Tokens go back
+ *	in batches of BATCH frags. -x runs CMD (e.g. a steering change) once
+ *	BYTES bytes were received; -m requires some bytes to come linear.
+ *	-H closes the last connection with its tokens outstanding. At the
+ *	end the netlink socket is closed (unbind) and every page_pool of
+ *	the binding must be gone, its buffers all back.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <assert.h>
+#include <endian.h>
+#include <errno.h>
+#include <error.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/genetlink.h>
+#include <linux/netdev.h>
+#include <linux/netlink.h>
+#include <linux/udmabuf.h>
+/* linux/uio.h also defines the struct iovec libc already has */
+#define iovec linux_uio_iovec
+#include <linux/uio.h>
+#undef iovec
+
+/* kernel-internal flag of include/linux/socket.h; glibc lacks it */
+#ifndef MSG_SOCK_DEVMEM
+#define MSG_SOCK_DEVMEM 0x2000000
+#endif
+
+/* The netdev family's numbers are upstream's: check them here too. */
+static_assert(NETDEV_CMD_PAGE_POOL_GET == 5, "page-pool-get");
+static_assert(NETDEV_CMD_BIND_RX == 13, "bind-rx");
+static_assert(NETDEV_A_DMABUF_IFINDEX == 1 && NETDEV_A_DMABUF_QUEUES == 2 &&
+	      NETDEV_A_DMABUF_FD == 3 && NETDEV_A_DMABUF_ID == 4, "dmabuf");
+static_assert(NETDEV_A_QUEUE_ID == 1 && NETDEV_A_QUEUE_TYPE == 3 &&
+	      NETDEV_QUEUE_TYPE_RX == 0, "queue");
+static_assert(NETDEV_A_PAGE_POOL_ID == 1 && NETDEV_A_PAGE_POOL_INFLIGHT == 4 &&
+	      NETDEV_A_PAGE_POOL_DMABUF == 7, "page-pool");
+
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+
+static_assert(sizeof(struct dmabuf_cmsg) == 24, "dmabuf_cmsg size");
+static_assert(offsetof(struct dmabuf_cmsg, frag_offset) == 0, "frag_offset");
+static_assert(offsetof(struct dmabuf_cmsg, frag_size) == 8, "frag_size");
+static_assert(offsetof(struct dmabuf_cmsg, frag_token) == 12, "frag_token");
+static_assert(offsetof(struct dmabuf_cmsg, dmabuf_id) == 16, "dmabuf_id");
+static_assert(offsetof(struct dmabuf_cmsg, flags) == 20, "flags");
+static_assert(sizeof(struct dmabuf_token) == 8, "dmabuf_token size");
+static_assert(offsetof(struct dmabuf_token, token_start) == 0, "start");
+static_assert(offsetof(struct dmabuf_token, token_count) == 4, "count");
+static_assert(SO_DEVMEM_LINEAR == 78 && SCM_DEVMEM_LINEAR == 78, "LINEAR");
+static_assert(SO_DEVMEM_DMABUF == 79 && SCM_DEVMEM_DMABUF == 79, "DMABUF");
+static_assert(SO_DEVMEM_DONTNEED == 80, "DONTNEED");
+
+#define MAX_TOKENS	128	/* ranges per SO_DEVMEM_DONTNEED */
+#define MAX_FRAGS	1024	/* frags per SO_DEVMEM_DONTNEED */
+#define MAX_EXEC	4
+
+static bool cfg_errors, cfg_listen, cfg_ipv6, cfg_need_linear, cfg_hold;
+static const char *cfg_ifname;
+static int cfg_queue = -1;
+static int cfg_conns = 1;
+static int cfg_port = 9400;
+static unsigned int cfg_seed;
+static size_t cfg_dmabuf_size = 8 << 20;
+static unsigned int cfg_batch = 256;
+static int cfg_timeout = 60;
+static struct {
+	unsigned long long at;
+	const char *cmd;
+	bool done;
+} cfg_exec[MAX_EXEC];
+static int cfg_nexec;
+
+static inline uint8_t pattern_byte(unsigned long long off)
+{
+	return (uint8_t)((off % 251) ^ ((off / 251) % 253) ^ cfg_seed);
+}
+
+/* ------------------------------------------------------------ netlink */
+
+struct nlmsg {
+	struct nlmsghdr nlh;
+	struct genlmsghdr genl;
+	char attrs[1024];
+};
+
+static char rbuf[65536];
+
+static struct nlattr *nla_put(struct nlmsg *m, int type, const void *data,
+			      int len)
+{
+	struct nlattr *nla = (void *)((char *)m + NLMSG_ALIGN(m->nlh.nlmsg_len));
+
+	nla->nla_type = type;
+	nla->nla_len = NLA_HDRLEN + len;
+	if (len)
+		memcpy((char *)nla + NLA_HDRLEN, data, len);
+	m->nlh.nlmsg_len = NLMSG_ALIGN(m->nlh.nlmsg_len) + NLA_ALIGN(nla->nla_len);
+	return nla;
+}
+
+static void nla_put_u32(struct nlmsg *m, int type, uint32_t v)
+{
+	nla_put(m, type, &v, sizeof(v));
+}
+
+static struct nlattr *nla_nest_start(struct nlmsg *m, int type)
+{
+	return nla_put(m, type | NLA_F_NESTED, NULL, 0);
+}
+
+static void nla_nest_end(struct nlmsg *m, struct nlattr *nest)
+{
+	nest->nla_len = (char *)m + m->nlh.nlmsg_len - (char *)nest;
+}
+
+static void msg_init(struct nlmsg *m, int family, int cmd, int flags)
+{
+	memset(m, 0, sizeof(*m));
+	m->nlh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
+	m->nlh.nlmsg_type = family;
+	m->nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	m->nlh.nlmsg_seq = 1;
+	m->genl.cmd = cmd;
+	m->genl.version = 1;
+}
+
+static int nl_open(void)
+{
+	int fd, one = 1;
+
+	fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);
+	if (fd < 0)
+		error(1, errno, "netlink socket");
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	return fd;
+}
+
+/* The attribute at @nla if it lies within @nlh, else NULL */
+static struct nlattr *attr_at(const struct nlmsghdr *nlh, void *nla)
+{
+	struct nlattr *a = nla;
+
+	if ((char *)a + NLA_HDRLEN > (char *)nlh + nlh->nlmsg_len ||
+	    a->nla_len < NLA_HDRLEN)
+		return NULL;
+	return a;
+}
+
+static struct nlattr *attr_first(const struct nlmsghdr *nlh)
+{
+	return attr_at(nlh, (char *)NLMSG_DATA(nlh) + GENL_HDRLEN);
+}
+
+static struct nlattr *attr_next(const struct nlmsghdr *nlh,
+				const struct nlattr *nla)
+{
+	return attr_at(nlh, (char *)nla + NLA_ALIGN(nla->nla_len));
+}
+
+static uint64_t nla_uint(const struct nlattr *nla)
+{
+	const void *p = (const char *)nla + NLA_HDRLEN;
+	uint64_t v64;
+	uint32_t v32;
+
+	if (nla->nla_len - NLA_HDRLEN >= 8) {
+		memcpy(&v64, p, 8);
+		return v64;
+	}
+	memcpy(&v32, p, 4);
+	return v32;
+}
+
+/* The extack message of an error reply, or "" */
+static const char *ext_msg(const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = NLMSG_DATA(nlh);
+	const struct nlattr *nla;
+	size_t off = sizeof(*e);
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return "";
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - sizeof(e->msg);
+	for (nla = (void *)((char *)e + off);
+	     (char *)nla + NLA_HDRLEN <= (char *)nlh + nlh->nlmsg_len &&
+	     nla->nla_len >= NLA_HDRLEN;
+	     nla = (void *)((char *)nla + NLA_ALIGN(nla->nla_len)))
+		if ((nla->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG)
+			return (const char *)nla + NLA_HDRLEN;
+	return "";
+}
+
+/*
+ * Send @m and read replies until the ack (or the end of a dump), calling
+ * @cb for each data message. Return: 0 or the negative errno of the ack.
+ */
+static int nl_talk(int fd, struct nlmsg *m,
+		   void (*cb)(const struct nlmsghdr *, void *), void *arg)
+{
+	struct nlmsghdr *nlh;
+	ssize_t n;
+
+	if (send(fd, m, m->nlh.nlmsg_len, 0) < 0)
+		error(1, errno, "netlink send");
+	for (;;) {
+		n = recv(fd, rbuf, sizeof(rbuf), 0);
+		if (n < 0)
+			error(1, errno, "netlink recv");
+		for (nlh = (void *)rbuf; NLMSG_OK(nlh, n); nlh = NLMSG_NEXT(nlh, n)) {
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(nlh);
+
+				if (e->error)
+					fprintf(stderr, "# netlink: %s (%s)\n",
+						strerror(-e->error), ext_msg(nlh));
+				return e->error;
+			}
+			if (nlh->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (cb)
+				cb(nlh, arg);
+		}
+	}
+}
+
+static void family_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct nlattr *nla;
+
+	for (nla = attr_first(nlh); nla; nla = attr_next(nlh, nla))
+		if (nla->nla_type == CTRL_ATTR_FAMILY_ID)
+			*(int *)arg = *(uint16_t *)((char *)nla + NLA_HDRLEN);
+}
+
+static int netdev_family(int fd)
+{
+	struct nlmsg m;
+	int id = -1;
+
+	msg_init(&m, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0);
+	nla_put(&m, CTRL_ATTR_FAMILY_NAME, NETDEV_FAMILY_NAME,
+		sizeof(NETDEV_FAMILY_NAME));
+	if (nl_talk(fd, &m, family_cb, &id) || id < 0)
+		error(1, 0, "no generic netlink family \"netdev\"");
+	return id;
+}
+
+static void bind_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct nlattr *nla;
+
+	for (nla = attr_first(nlh); nla; nla = attr_next(nlh, nla))
+		if (nla->nla_type == NETDEV_A_DMABUF_ID)
+			*(uint32_t *)arg = nla_uint(nla);
+}
+
+/* bind-rx of @dmabuf_fd to RX queue @queue of @ifindex on @fd */
+static int bind_rx(int fd, int family, int ifindex, int queue, int dmabuf_fd,
+		   uint32_t *id)
+{
+	struct nlattr *nest;
+	struct nlmsg m;
+
+	msg_init(&m, family, NETDEV_CMD_BIND_RX, 0);
+	nla_put_u32(&m, NETDEV_A_DMABUF_IFINDEX, ifindex);
+	nla_put_u32(&m, NETDEV_A_DMABUF_FD, dmabuf_fd);
+	nest = nla_nest_start(&m, NETDEV_A_DMABUF_QUEUES);
+	nla_put_u32(&m, NETDEV_A_QUEUE_ID, queue);
+	nla_put_u32(&m, NETDEV_A_QUEUE_TYPE, NETDEV_QUEUE_TYPE_RX);
+	nla_nest_end(&m, nest);
+	*id = 0;
+	return nl_talk(fd, &m, bind_cb, id);
+}
+
+struct pools {
+	uint32_t dmabuf_id;
+	int count;		/* pools of the binding */
+	uint64_t inflight;	/* their buffers in flight */
+};
+
+static void pool_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct pools *p = arg;
+	uint64_t inflight = 0;
+	bool ours = false;
+	struct nlattr *nla;
+
+	for (nla = attr_first(nlh); nla; nla = attr_next(nlh, nla)) {
+		if (nla->nla_type == NETDEV_A_PAGE_POOL_DMABUF &&
+		    nla_uint(nla) == p->dmabuf_id)
+			ours = true;
+		if (nla->nla_type == NETDEV_A_PAGE_POOL_INFLIGHT)
+			inflight = nla_uint(nla);
+	}
+	if (ours) {
+		p->count++;
+		p->inflight += inflight;
+	}
+}
+
+static void pools_of(int family, uint32_t id, struct pools *p)
+{
+	struct nlmsg m;
+	int fd = nl_open();
+
+	memset(p, 0, sizeof(*p));
+	p->dmabuf_id = id;
+	msg_init(&m, family, NETDEV_CMD_PAGE_POOL_GET, NLM_F_DUMP);
+	if (nl_talk(fd, &m, pool_cb, p))
+		error(1, 0, "page-pool-get dump failed");
+	close(fd);
+}
+
+/* ------------------------------------------------------------ errno cases */
+
+static int failures;
+
+static void check(bool ok, const char *what)
+{
+	printf("# %s: %s\n", ok ? "ok" : "FAIL", what);
+	if (!ok)
+		failures++;
+}
+
+static int dontneed(int fd, const struct dmabuf_token *t, socklen_t len)
+{
+	return setsockopt(fd, SOL_SOCKET, SO_DEVMEM_DONTNEED, t, len);
+}
+
+static bool fails_with(int ret, int err)
+{
+	return ret == -1 && errno == err;
+}
+
+/* A connected loopback TCP pair: *srv is the accepted end. */
+static void tcp_pair(int *cli, int *srv)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int lfd;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (lfd < 0 || bind(lfd, (void *)&a, sizeof(a)) || listen(lfd, 1) ||
+	    getsockname(lfd, (void *)&a, &len))
+		error(1, errno, "loopback listener");
+	*cli = socket(AF_INET, SOCK_STREAM, 0);
+	if (*cli < 0 || connect(*cli, (void *)&a, sizeof(a)))
+		error(1, errno, "loopback connect");
+	*srv = accept(lfd, NULL, NULL);
+	if (*srv < 0)
+		error(1, errno, "accept");
+	close(lfd);
+}
+
+static void write_pattern(int fd, size_t len)
+{
+	uint8_t *buf = malloc(len);
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = pattern_byte(i);
+	if (write(fd, buf, len) != (ssize_t)len)
+		error(1, errno, "write");
+	free(buf);
+}
+
+static int do_errors(void)
+{
+	struct dmabuf_token tok[MAX_TOKENS + 1];
+	char ctrl[CMSG_SPACE(sizeof(struct dmabuf_cmsg)) * 8];
+	const size_t total = 100000;
+	size_t got = 0, i;
+	struct msghdr msg;
+	struct iovec iov;
+	int cli, srv, fd;
+	uint8_t buf[8192];
+	ssize_t n;
+
+	for (i = 0; i <= MAX_TOKENS; i++) {
+		tok[i].token_start = 1000000 + i * 10;
+		tok[i].token_count = 3;
+	}
+
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	check(fails_with(dontneed(fd, tok, 8), EBADF),
+	      "DONTNEED on a UDP socket: EBADF");
+	close(fd);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	check(fails_with(dontneed(fd, tok, 8), EBADF),
+	      "DONTNEED on a unix stream socket: EBADF");
+	close(fd);
+
+	fd = socket(AF_INET6, SOCK_STREAM, 0);
+	check(fails_with(dontneed(fd, tok, sizeof(tok)), EINVAL),
+	      "DONTNEED with 129 tokens: EINVAL");
+	check(fails_with(dontneed(fd, tok, 12), EINVAL),
+	      "DONTNEED with optlen 12: EINVAL");
+	check(fails_with(dontneed(fd, tok, 4), EINVAL),
+	      "DONTNEED with optlen 4: EINVAL");
+	check(dontneed(fd, tok, MAX_TOKENS * sizeof(tok[0])) == 0,
+	      "DONTNEED of 128 unknown token ranges on tcp6: 0 freed");
+	check(fails_with(dontneed(fd, (void *)8, 16), EFAULT),
+	      "DONTNEED from a bad address: EFAULT");
+	close(fd);
+
+	/* Readable data through recvmsg(MSG_SOCK_DEVMEM): copied to the
+	 * iov, each run reported by SCM_DEVMEM_LINEAR.
+	 */
+	tcp_pair(&cli, &srv);
+	write_pattern(cli, total);
+	shutdown(cli, SHUT_WR);
+	check(dontneed(srv, tok, 16) == 0,
+	      "DONTNEED of unknown tokens on a connected socket: 0 freed");
+
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = buf;
+	iov.iov_len = sizeof(buf);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	check(fails_with(recvmsg(srv, &msg, MSG_SOCK_DEVMEM), ENOBUFS),
+	      "MSG_SOCK_DEVMEM without a cmsg buffer: ENOBUFS");
+	msg.msg_control = ctrl;
+	msg.msg_controllen = CMSG_SPACE(sizeof(struct dmabuf_cmsg)) - 1;
+	check(fails_with(recvmsg(srv, &msg, MSG_SOCK_DEVMEM), ENOBUFS),
+	      "MSG_SOCK_DEVMEM with a cmsg buffer one byte short: ENOBUFS");
+
+	for (;;) {
+		size_t linear = 0;
+		struct cmsghdr *cm;
+
+		msg.msg_control = ctrl;
+		msg.msg_controllen = sizeof(ctrl);
+		iov.iov_len = 1 + (got * 7) % sizeof(buf);
+		n = recvmsg(srv, &msg, MSG_SOCK_DEVMEM);
+		if (n < 0)
+			error(1, errno, "recvmsg(MSG_SOCK_DEVMEM) loopback");
+		if (!n)
+			break;
+		if (msg.msg_flags & MSG_CTRUNC)
+			error(1, 0, "MSG_CTRUNC");
+		for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+			struct dmabuf_cmsg dc;
+
+			memcpy(&dc, CMSG_DATA(cm), sizeof(dc));
+			if (cm->cmsg_level != SOL_SOCKET ||
+			    cm->cmsg_type != SCM_DEVMEM_LINEAR ||
+			    dc.frag_offset || dc.frag_token || dc.dmabuf_id ||
+			    dc.flags)
+				error(1, 0, "unexpected cmsg %d/%d on loopback",
+				      cm->cmsg_level, cm->cmsg_type);
+			linear += dc.frag_size;
+		}
+		if (linear != (size_t)n)
+			error(1, 0, "recvmsg %zd bytes, LINEAR cmsgs %zu", n,
+			      linear);
+		for (i = 0; i < (size_t)n; i++)
+			if (buf[i] != pattern_byte(got + i))
+				error(1, 0, "loopback mismatch at %zu", got + i);
+		got += n;
+	}
+	check(got == total,
+	      "MSG_SOCK_DEVMEM on loopback: 100000 bytes, all LINEAR, all verified, none lost to ENOBUFS");
+	close(srv);
+	close(cli);
+
+	return failures ? 1 : 0;
+}
+
+/* ------------------------------------------------------------ receive */
+
+struct rx {
+	int fd;
+	uint8_t *map;		/* the memfd behind the dma-buf */
+	uint32_t id;		/* binding id */
+	unsigned long long got;	/* stream bytes of this connection */
+	unsigned long long payload;	/* expected payload (prefix) */
+	uint8_t prefix[8];
+	unsigned long long dmabuf_bytes, linear_bytes, total_bytes;
+	unsigned long long cmsgs, tokens, frags_freed, dontneed_calls;
+	struct dmabuf_token pend[MAX_TOKENS];
+	int npend;
+	unsigned int pend_frags;
+	bool tested_repeat;
+};
+
+/* Consume @len stream bytes at @p: the length prefix, then the pattern. */
+static void consume(struct rx *rx, const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++, rx->got++) {
+		if (rx->got < 8) {
+			rx->prefix[rx->got] = p[i];
+			if (rx->got == 7) {
+				uint64_t v;
+
+				memcpy(&v, rx->prefix, 8);
+				rx->payload = be64toh(v);
+			}
+			continue;
+		}
+		if (p[i] != pattern_byte(rx->got - 8))
+			error(1, 0, "mismatch at offset %llu: 0x%02x, want 0x%02x",
+			      rx->got - 8, p[i], pattern_byte(rx->got - 8));
+	}
+}
+
+/* Once per connection, on a batch of real tokens: a call looks at no more
+ * than 1024 frags, a range given twice in one call is freed once, and
+ * tokens already given back are unknown.
+ */
+static void test_dontneed_limits(struct rx *rx)
+{
+	struct dmabuf_token t[MAX_TOKENS];
+	int n = rx->npend, ret;
+
+	rx->tested_repeat = true;
+
+	/* 1024 unknown tokens first: the real ones are past the limit. */
+	t[0].token_start = 0x7ffff000;
+	t[0].token_count = MAX_FRAGS;
+	memcpy(&t[1], rx->pend, n * sizeof(t[0]));
+	ret = dontneed(rx->fd, t, (n + 1) * sizeof(t[0]));
+	check(ret == 0, "DONTNEED looks at 1024 frags at most: 0 freed");
+
+	memcpy(&t[n], rx->pend, n * sizeof(t[0]));
+	memcpy(&t[0], rx->pend, n * sizeof(t[0]));
+	ret = dontneed(rx->fd, t, 2 * n * sizeof(t[0]));
+	check(ret == (int)rx->pend_frags,
+	      "DONTNEED with each range twice: each frag freed once");
+	if (ret != (int)rx->pend_frags)
+		printf("# returned %d, want %u\n", ret, rx->pend_frags);
+	rx->frags_freed += ret > 0 ? ret : 0;
+	rx->dontneed_calls++;
+
+	ret = dontneed(rx->fd, rx->pend, n * sizeof(t[0]));
+	check(ret == 0, "DONTNEED of tokens already given back: 0 freed");
+	rx->npend = 0;
+	rx->pend_frags = 0;
+}
+
+static void flush_tokens(struct rx *rx)
+{
+	socklen_t len = rx->npend * sizeof(rx->pend[0]);
+	int ret;
+
+	if (!rx->npend)
+		return;
+	if (!rx->tested_repeat && rx->npend <= MAX_TOKENS / 2 &&
+	    rx->pend_frags <= MAX_FRAGS / 2) {
+		test_dontneed_limits(rx);
+		return;
+	}
+	ret = dontneed(rx->fd, rx->pend, len);
+	if (ret != (int)rx->pend_frags)
+		error(1, errno, "DONTNEED of %u frags in %d ranges returned %d",
+		      rx->pend_frags, rx->npend, ret);
+	rx->dontneed_calls++;
+	rx->frags_freed += ret;
+
+	rx->npend = 0;
+	rx->pend_frags = 0;
+}
+
+static void add_token(struct rx *rx, uint32_t token)
+{
+	struct dmabuf_token *last = rx->npend ? &rx->pend[rx->npend - 1] : NULL;
+
+	if (last && last->token_start + last->token_count == token) {
+		last->token_count++;
+	} else {
+		if (rx->npend == MAX_TOKENS)
+			flush_tokens(rx);
+		rx->pend[rx->npend].token_start = token;
+		rx->pend[rx->npend].token_count = 1;
+		rx->npend++;
+	}
+	if (++rx->pend_frags >= cfg_batch)
+		flush_tokens(rx);
+}
+
+static void run_exec(struct rx *rx)
+{
+	int i;
+
+	for (i = 0; i < cfg_nexec; i++) {
+		if (cfg_exec[i].done || rx->total_bytes < cfg_exec[i].at)
+			continue;
+		cfg_exec[i].done = true;
+		printf("# at %llu bytes: %s\n", rx->total_bytes, cfg_exec[i].cmd);
+		if (system(cfg_exec[i].cmd))
+			error(1, 0, "command failed: %s", cfg_exec[i].cmd);
+	}
+}
+
+/* A first read without MSG_SOCK_DEVMEM: device bytes are EFAULT, and stay
+ * queued for the devmem read that follows.
+ */
+static void probe_plain_read(struct rx *rx)
+{
+	struct pollfd pfd = { .fd = rx->fd, .events = POLLIN };
+	uint8_t b[64];
+
+	if (poll(&pfd, 1, cfg_timeout * 1000) != 1)
+		error(1, 0, "no data");
+	check(fails_with(recv(rx->fd, b, sizeof(b), 0), EFAULT),
+	      "recv without MSG_SOCK_DEVMEM on device data: EFAULT");
+}
+
+static void receive_one(struct rx *rx, bool last)
+{
+	char ctrl[CMSG_SPACE(sizeof(struct dmabuf_cmsg)) * 64];
+	static uint8_t buf[1 << 16];
+	struct msghdr msg = {};
+	struct iovec iov;
+	ssize_t n;
+
+	rx->got = 0;
+	rx->payload = ~0ULL;
+	rx->tested_repeat = false;
+	iov.iov_base = buf;
+	iov.iov_len = sizeof(buf);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+
+	for (;;) {
+		size_t iov_off = 0, sum = 0;
+		struct cmsghdr *cm;
+
+		msg.msg_control = ctrl;
+		msg.msg_controllen = sizeof(ctrl);
+		n = recvmsg(rx->fd, &msg, MSG_SOCK_DEVMEM);
+		if (n < 0)
+			error(1, errno, "recvmsg(MSG_SOCK_DEVMEM) at %llu", rx->got);
+		if (!n)
+			break;
+		if (msg.msg_flags & MSG_CTRUNC)
+			error(1, 0, "MSG_CTRUNC");
+		for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+			struct dmabuf_cmsg dc;
+
+			if (cm->cmsg_level != SOL_SOCKET ||
+			    cm->cmsg_len != CMSG_LEN(sizeof(dc)))
+				error(1, 0, "bad cmsg level %d len %zu",
+				      cm->cmsg_level, (size_t)cm->cmsg_len);
+			memcpy(&dc, CMSG_DATA(cm), sizeof(dc));
+			rx->cmsgs++;
+			sum += dc.frag_size;
+			if (cm->cmsg_type == SCM_DEVMEM_LINEAR) {
+				if (iov_off + dc.frag_size > (size_t)n)
+					error(1, 0, "LINEAR past the iov");
+				consume(rx, buf + iov_off, dc.frag_size);
+				iov_off += dc.frag_size;
+				rx->linear_bytes += dc.frag_size;
+			} else if (cm->cmsg_type == SCM_DEVMEM_DMABUF) {
+				if (dc.dmabuf_id != rx->id || dc.flags ||
+				    !dc.frag_size ||
+				    dc.frag_offset + dc.frag_size > cfg_dmabuf_size)
+					error(1, 0, "bad cmsg: id %u flags %u off %llu size %u",
+					      dc.dmabuf_id, dc.flags,
+					      (unsigned long long)dc.frag_offset,
+					      dc.frag_size);
+				consume(rx, rx->map + dc.frag_offset,
+					dc.frag_size);
+				rx->dmabuf_bytes += dc.frag_size;
+				rx->tokens++;
+				if (!(last && cfg_hold))
+					add_token(rx, dc.frag_token);
+			} else {
+				error(1, 0, "unknown cmsg type %d", cm->cmsg_type);
+			}
+		}
+		if (sum != (size_t)n)
+			error(1, 0, "recvmsg returned %zd, cmsgs cover %zu", n, sum);
+		rx->total_bytes += n;
+		run_exec(rx);
+	}
+	if (rx->got < 8 || rx->got - 8 != rx->payload)
+		error(1, 0, "received %llu bytes, want %llu + 8", rx->got,
+		      rx->payload);
+	if (!(last && cfg_hold))
+		flush_tokens(rx);
+	printf("# connection: %llu bytes verified\n", rx->payload);
+}
+
+static int make_dmabuf(uint8_t **map)
+{
+	struct udmabuf_create create = {};
+	int memfd, devfd, buf;
+
+	memfd = memfd_create("devmem_rx", MFD_ALLOW_SEALING);
+	if (memfd < 0)
+		error(1, errno, "memfd_create");
+	if (ftruncate(memfd, cfg_dmabuf_size))
+		error(1, errno, "ftruncate");
+	if (fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK))
+		error(1, errno, "F_SEAL_SHRINK");
+	devfd = open("/dev/udmabuf", O_RDWR);
+	if (devfd < 0)
+		error(4, errno, "/dev/udmabuf");
+	create.memfd = memfd;
+	create.offset = 0;
+	create.size = cfg_dmabuf_size;
+	buf = ioctl(devfd, UDMABUF_CREATE, &create);
+	if (buf < 0)
+		error(1, errno, "UDMABUF_CREATE");
+	close(devfd);
+	*map = mmap(NULL, cfg_dmabuf_size, PROT_READ, MAP_SHARED, memfd, 0);
+	if (*map == MAP_FAILED)
+		error(1, errno, "mmap memfd");
+	close(memfd);
+	return buf;
+}
+
+static int do_receive(void)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in a4 = { .sin_family = AF_INET };
+	struct timeval tv = { .tv_sec = cfg_timeout };
+	int nl, family, ifindex, dmabuf, lfd, i, one = 1, err;
+	struct timespec t0, t1;
+	struct rx rx = {};
+	struct pools p;
+	double secs;
+
+	ifindex = if_nametoindex(cfg_ifname);
+	if (!ifindex)
+		error(1, errno, "device %s", cfg_ifname);
+	dmabuf = make_dmabuf(&rx.map);
+	nl = nl_open();
+	family = netdev_family(nl);
+	err = bind_rx(nl, family, ifindex, cfg_queue, dmabuf, &rx.id);
+	if (err)
+		error(1, -err, "bind-rx %s queue %d", cfg_ifname, cfg_queue);
+	if (!rx.id)
+		error(1, 0, "bind-rx: no binding id");
+	/* The binding holds the dma-buf: our fd is not needed any more. */
+	close(dmabuf);
+	printf("# bound %s queue %d: dma-buf of %zu MiB, binding id %u\n",
+	       cfg_ifname, cfg_queue, cfg_dmabuf_size >> 20, rx.id);
+
+	pools_of(family, rx.id, &p);
+	check(p.count >= 1, "page-pool-get lists a pool of the binding");
+
+	lfd = socket(cfg_ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+	if (lfd < 0)
+		error(1, errno, "socket");
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	a4.sin_port = htons(cfg_port);
+	a6.sin6_port = htons(cfg_port);
+	if (cfg_ipv6 ? bind(lfd, (void *)&a6, sizeof(a6)) :
+		       bind(lfd, (void *)&a4, sizeof(a4)))
+		error(1, errno, "bind");
+	if (listen(lfd, 1))
+		error(1, errno, "listen");
+	setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+
+	for (i = 0; i < cfg_conns; i++) {
+		bool last = i == cfg_conns - 1;
+
+		rx.fd = accept(lfd, NULL, NULL);
+		if (rx.fd < 0)
+			error(1, errno, "accept");
+		if (!i)
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+		setsockopt(rx.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		if (!i)
+			probe_plain_read(&rx);
+		receive_one(&rx, last);
+		close(rx.fd);
+	}
+	close(lfd);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+
+	printf("# %.2f s from the first accept, %.1f MB/s\n", secs,
+	       rx.total_bytes / secs / 1e6);
+	printf("# total %llu bytes: %llu into the dma-buf, %llu copied\n",
+	       rx.total_bytes, rx.dmabuf_bytes, rx.linear_bytes);
+	printf("# %llu cmsgs, %llu tokens, %llu frags given back in %llu calls\n",
+	       rx.cmsgs, rx.tokens, rx.frags_freed, rx.dontneed_calls);
+	check(rx.dmabuf_bytes > 0, "payload landed in the dma-buf");
+	if (cfg_need_linear)
+		check(rx.linear_bytes > 0, "some payload came linear (fallback)");
+	if (!cfg_hold)
+		check(rx.frags_freed == rx.tokens,
+		      "every token given back, each freed once");
+
+	/* Unbind: close the netlink socket. Every pool of the binding must
+	 * go, which needs every buffer back, the held tokens included.
+	 */
+	close(nl);
+	for (i = 0; i < 100; i++) {
+		pools_of(family, rx.id, &p);
+		if (!p.count)
+			break;
+		usleep(100000);
+	}
+	if (p.count)
+		printf("# %d pools of the binding left, %llu buffers in flight\n",
+		       p.count, (unsigned long long)p.inflight);
+	check(!p.count, cfg_hold ?
+	      "closed with tokens outstanding, unbound: pools gone, inflight 0" :
+	      "unbound: pools gone, inflight 0");
+	munmap(rx.map, cfg_dmabuf_size);
+	return failures ? 1 : 0;
+}
+
+static void parse_opts(int argc, char **argv)
+{
+	char *colon;
+	int c;
+
+	while ((c = getopt(argc, argv, "Eli:q:k:6p:s:S:b:x:mHt:")) != -1) {
+		switch (c) {
+		case 'E':
+			cfg_errors = true;
+			break;
+		case 'l':
+			cfg_listen = true;
+			break;
+		case 'i':
+			cfg_ifname = optarg;
+			break;
+		case 'q':
+			cfg_queue = atoi(optarg);
+			break;
+		case 'k':
+			cfg_conns = atoi(optarg);
+			break;
+		case '6':
+			cfg_ipv6 = true;
+			break;
+		case 'p':
+			cfg_port = atoi(optarg);
+			break;
+		case 's':
+			cfg_seed = strtoul(optarg, NULL, 0) & 0xff;
+			break;
+		case 'S':
+			cfg_dmabuf_size = strtoul(optarg, NULL, 0) << 20;
+			break;
+		case 'b':
+			cfg_batch = strtoul(optarg, NULL, 0);
+			break;
+		case 'x':
+			colon = strchr(optarg, ':');
+			if (!colon || cfg_nexec == MAX_EXEC)
+				error(1, 0, "-x BYTES:CMD");
+			cfg_exec[cfg_nexec].at = strtoull(optarg, NULL, 0);
+			cfg_exec[cfg_nexec].cmd = colon + 1;
+			cfg_nexec++;
+			break;
+		case 'm':
+			cfg_need_linear = true;
+			break;
+		case 'H':
+			cfg_hold = true;
+			break;
+		case 't':
+			cfg_timeout = atoi(optarg);
+			break;
+		default:
+			error(1, 0, "bad option");
+		}
+	}
+	if (cfg_errors == cfg_listen ||
+	    (cfg_listen && (!cfg_ifname || cfg_queue < 0 || cfg_conns < 1)) ||
+	    !cfg_batch || cfg_batch > MAX_FRAGS)
+		error(1, 0, "usage: see the comment at the top of devmem_rx.c");
+}
+
+int main(int argc, char **argv)
+{
+	parse_opts(argc, argv);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	return cfg_errors ? do_errors() : do_receive();
+}
