@@ -694,7 +694,7 @@ def qemu_cmd(kernel, initrd, accel, mode, results, mem='512M'):
     tests = os.environ.get('VM_TESTS', '')
     if tests and mode == 'test':
         # collection:test[,collection:test...], for run_kselftest.sh -t
-        if not re.fullmatch(r'[\w.-]+:[\w.-]+(,[\w.-]+:[\w.-]+)*', tests):
+        if not re.fullmatch(r'[\w./-]+:[\w.-]+(,[\w./-]+:[\w.-]+)*', tests):
             raise HarnessError(f'VM_TESTS={tests!r}: want collection:test[,...]')
         append.append(f'NETMEM_TESTS={tests}')
     if results:
