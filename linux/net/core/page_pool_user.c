@@ -162,7 +162,10 @@ static int page_pool_netdev_event(struct notifier_block *nb,
 	struct page_pool *pool;
 	unsigned long id;
 
-	if (event != NETDEV_UNREGISTER)
+	/* A device moving to another namespace stays registered: its pools
+	 * go with it.
+	 */
+	if (event != NETDEV_UNREGISTER || dev->reg_state == NETREG_REGISTERED)
 		return NOTIFY_DONE;
 
 	if (lo == dev || !lo || lo->reg_state != NETREG_REGISTERED)
