@@ -46,6 +46,8 @@
 #include <linux/genetlink.h>
 #include <linux/netdev.h>
 #include <linux/netlink.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>
 #include <linux/udmabuf.h>
 /* linux/uio.h also defines the struct iovec libc already has */
 #define iovec linux_uio_iovec
@@ -632,15 +634,65 @@ static void run_exec(struct rx *rx)
 /* A first read without MSG_SOCK_DEVMEM: device bytes are EFAULT, and stay
  * queued for the devmem read that follows.
  */
+/* Wait until at least @bytes are queued on @fd. */
+static void wait_inq(int fd, int bytes)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int inq = 0, waited = 0;
+
+	for (;;) {
+		if (poll(&pfd, 1, cfg_timeout * 1000) != 1)
+			error(1, 0, "no data");
+		if (ioctl(fd, SIOCINQ, &inq))
+			error(1, errno, "SIOCINQ");
+		if (inq >= bytes)
+			return;
+		if (waited++ > cfg_timeout * 100)
+			error(1, 0, "only %d bytes queued", inq);
+		usleep(10000);
+	}
+}
+
+/* TCP zerocopy receive cannot map device frags into user space: it maps
+ * nothing and points at recvmsg() for them through recv_skip_hint.
+ */
+static void probe_tcp_zerocopy(struct rx *rx)
+{
+	size_t maplen = 16 * 4096;
+	struct tcp_zerocopy_receive zc = {};
+	socklen_t zclen = sizeof(zc);
+	void *addr;
+	int ret;
+
+	addr = mmap(NULL, maplen, PROT_READ, MAP_SHARED, rx->fd, 0);
+	if (addr == MAP_FAILED)
+		error(1, errno, "mmap of the TCP socket");
+	zc.address = (uintptr_t)addr;
+	zc.length = maplen;
+	ret = getsockopt(rx->fd, IPPROTO_TCP, TCP_ZEROCOPY_RECEIVE, &zc,
+			 &zclen);
+	check(ret == 0 && zc.length == 0 && zc.recv_skip_hint > 0 &&
+	      !zc.err,
+	      "TCP_ZEROCOPY_RECEIVE on device data: nothing mapped, skip hint set");
+	munmap(addr, maplen);
+}
+
 static void probe_plain_read(struct rx *rx)
 {
-	struct pollfd pfd = { .fd = rx->fd, .events = POLLIN };
 	uint8_t b[64];
+	int pfd[2];
 
-	if (poll(&pfd, 1, cfg_timeout * 1000) != 1)
-		error(1, 0, "no data");
+	wait_inq(rx->fd, 2 * 4096);
 	check(fails_with(recv(rx->fd, b, sizeof(b), 0), EFAULT),
 	      "recv without MSG_SOCK_DEVMEM on device data: EFAULT");
+	if (pipe(pfd))
+		error(1, errno, "pipe");
+	check(fails_with(splice(rx->fd, NULL, pfd[1], NULL, 65536,
+				SPLICE_F_NONBLOCK), EFAULT),
+	      "splice of device data: EFAULT");
+	close(pfd[0]);
+	close(pfd[1]);
+	probe_tcp_zerocopy(rx);
 }
 
 static void receive_one(struct rx *rx, bool last)
