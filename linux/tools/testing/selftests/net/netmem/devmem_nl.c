@@ -696,6 +696,8 @@ static pid_t run_client(void)
 	if (pid < 0)
 		error(1, errno, "fork");
 	if (!pid) {
+		/* Its own process group: killing it takes the sender too. */
+		setpgid(0, 0);
 		execl("/bin/sh", "sh", "-c", cfg_client, (char *)NULL);
 		_exit(127);
 	}
@@ -735,7 +737,7 @@ static bool unreadable_flow(void)
 	pfd.events = POLLIN;
 	if (poll(&pfd, 1, cfg_timeout * 1000) != 1) {
 		printf("# no connection\n");
-		kill(pid, SIGKILL);
+		kill(-pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		close(lfd);
 		return false;
@@ -759,7 +761,7 @@ static bool unreadable_flow(void)
 	if (fd >= 0)
 		close(fd);
 	close(lfd);
-	kill(pid, SIGKILL);
+	kill(-pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	return ok;
 }
