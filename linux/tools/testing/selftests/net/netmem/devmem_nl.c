@@ -869,6 +869,7 @@ static void run_tests(void)
 	struct bind_q q[2];
 	struct pool_list pl, one;
 	struct queue_info qi;
+	struct sockaddr_nl nl_addr = { .nl_family = AF_NETLINK };
 	struct ntf_seen seen = {};
 	int nl, nl2, ntf, dmabuf, id, id2, err, i, refs;
 	long d;
@@ -918,8 +919,7 @@ static void run_tests(void)
 	/* Listen for page-pool notifications. */
 	ntf = nl_open();
 	/* Bound, so it has a port id: broadcasts skip port 0, the sender's. */
-	if (bind(ntf, (struct sockaddr *)&(struct sockaddr_nl){
-			.nl_family = AF_NETLINK }, sizeof(struct sockaddr_nl)))
+	if (bind(ntf, (struct sockaddr *)&nl_addr, sizeof(nl_addr)))
 		error(1, errno, "bind netlink");
 	if (setsockopt(ntf, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp_page_pool,
 		       sizeof(grp_page_pool)))
