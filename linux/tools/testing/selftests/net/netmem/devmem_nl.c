@@ -696,6 +696,8 @@ static pid_t run_client(void)
 	if (pid < 0)
 		error(1, errno, "fork");
 	if (!pid) {
+		/* Its own process group: killing it takes the sender too. */
+		setpgid(0, 0);
 		execl("/bin/sh", "sh", "-c", cfg_client, (char *)NULL);
 		_exit(127);
 	}
@@ -735,7 +737,7 @@ static bool unreadable_flow(void)
 	pfd.events = POLLIN;
 	if (poll(&pfd, 1, cfg_timeout * 1000) != 1) {
 		printf("# no connection\n");
-		kill(pid, SIGKILL);
+		kill(-pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		close(lfd);
 		return false;
@@ -759,7 +761,7 @@ static bool unreadable_flow(void)
 	if (fd >= 0)
 		close(fd);
 	close(lfd);
-	kill(pid, SIGKILL);
+	kill(-pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	return ok;
 }
@@ -867,6 +869,7 @@ static void run_tests(void)
 	struct bind_q q[2];
 	struct pool_list pl, one;
 	struct queue_info qi;
+	struct sockaddr_nl nl_addr = { .nl_family = AF_NETLINK };
 	struct ntf_seen seen = {};
 	int nl, nl2, ntf, dmabuf, id, id2, err, i, refs;
 	long d;
@@ -916,8 +919,7 @@ static void run_tests(void)
 	/* Listen for page-pool notifications. */
 	ntf = nl_open();
 	/* Bound, so it has a port id: broadcasts skip port 0, the sender's. */
-	if (bind(ntf, (struct sockaddr *)&(struct sockaddr_nl){
-			.nl_family = AF_NETLINK }, sizeof(struct sockaddr_nl)))
+	if (bind(ntf, (struct sockaddr *)&nl_addr, sizeof(nl_addr)))
 		error(1, errno, "bind netlink");
 	if (setsockopt(ntf, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp_page_pool,
 		       sizeof(grp_page_pool)))

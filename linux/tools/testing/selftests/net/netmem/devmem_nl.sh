@@ -111,13 +111,17 @@ done
 set +e
 
 # The netlink family, bind-rx and the binding's lifetime
+echo "# setup: ${SECONDS}s"
+start=$SECONDS
 ip netns exec "$ns_b" "$dir/devmem_nl" -i "$ifx_b" -d "$dev_b" \
 	-q $bound -o $other -p $port -H "$dir/hds $dev_b" -t 30 \
-	-c "ip netns exec $ns_a $tp -c 192.0.2.2 -p $port -n 4194304 -t 30 >/dev/null 2>&1"
-result "devmem_nl: netdev family, bind-rx, unbind on close" $?
+	-c "ip netns exec $ns_a $tp -c 192.0.2.2 -p $port -n 1048576 -t 30 >/dev/null 2>&1"
+rc=$?
+result "devmem_nl: netdev family, bind-rx, unbind on close ($((SECONDS - start))s)" $rc
 
 # The queue receives on pages again: a plain transfer, every byte checked.
 rc=0
+start=$SECONDS
 bytes=$((1 << 20))
 b0=$(rx_bytes $bound)
 ip netns exec "$ns_b" "$tp" -l -p $((port + 1)) -n $bytes -t 60 > /dev/null &
@@ -128,10 +132,11 @@ wait $rpid || rc=1
 b1=$(rx_bytes $bound)
 echo "# queue $bound: +$((b1 - b0)) bytes"
 [ $((b1 - b0)) -ge $bytes ] || rc=1
-result "after unbind: 1 MiB on the same queue, every byte checked" $rc
+result "after unbind: 1 MiB on the same queue, every byte checked ($((SECONDS - start))s)" $rc
 
 # Delete the device while a binding holds buffers in a socket.
 rc=0
+start=$SECONDS
 mkfifo "$tmp/hold"
 ip netns exec "$ns_b" "$dir/devmem_nl" -w -i "$ifx_b" -q $bound \
 	-p $((port + 2)) -t 30 < "$tmp/hold" > "$tmp/hold.out" &
@@ -157,6 +162,6 @@ exec {hold}>&-
 wait $hpid || rc=1
 sed 's/^/# /' "$tmp/hold.out"
 kill $spid 2>/dev/null
-result "device deleted while bound with buffers in a socket" $rc
+result "device deleted while bound with buffers in a socket ($((SECONDS - start))s)" $rc
 
 exit $ret
