@@ -705,7 +705,7 @@ def qemu_cmd(kernel, initrd, accel, mode, results, mem='512M'):
     return cmd
 
 
-def boot_vm(mode, results, timeout=1800):
+def boot_vm(mode, results, timeout=3600):
     """Boot the VM kernel in a mode of guest/init. Returns (rc, splats)."""
     out = os.path.join(OUT, 'vm')
     kernel = os.path.join(out, 'arch/x86/boot/bzImage')
