@@ -1,0 +1,1649 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * io_uring zero-copy receive (zcrx) on the netdevsim datapath.
+ *
+ *   iou_zcrx -i DEV -q QUEUE -n NETNS_PATH -a ADDR -p PORT -P FB_PORT
+ *	      [-O HDS_OFF_CMD -o HDS_ON_CMD] [-D DELETE_CMD] [-s SEED]
+ *	      [-m MIB] CASE...
+ *
+ * One process runs every CASE given (a process launch costs seconds under
+ * emulation). The receiver is this process, in the namespace of DEV; each
+ * sender is a forked child that enters NETNS_PATH with setns() and sends
+ * a known byte pattern to ADDR. Flows to PORT (and up) are steered to
+ * QUEUE by the caller, flows to FB_PORT to another queue. Cases:
+ *
+ *   query	IORING_REGISTER_QUERY, IORING_REGISTER_ZCRX_CTRL
+ *   errors	every registration error with its errno; no pinned page, no
+ *		zcrx page_pool left behind; RECV_ZC errors
+ *   rx		MIB MiB at several write sizes into a user-memory area,
+ *		refill ring in kernel memory; every byte checked, every
+ *		buffer returned
+ *   dmabuf	the same into a udmabuf area, refill ring in user memory;
+ *		then a flow on another queue ends with -EFAULT
+ *   nodev	ZCRX_REG_NODEV: everything copied into the area
+ *   fallback	the flow on another queue: copied into the area
+ *   overflow	a CQ of 4 entries not reaped: -ENOSPC, re-arm, no byte lost
+ *   close	the ring closed mid-stream with buffers held; then a new
+ *		registration on the same queue must work
+ *   delete	the device deleted mid-stream (DELETE_CMD); must be last
+ *   demo	one MIB MiB transfer, prints bytes and MB/s
+ *
+ * Each case prints "CASE pass|fail NAME" for the calling script.
+ *
+ * The ring, SQEs and CQEs come from liburing (Debian's 2.3); the zcrx
+ * registration is raw io_uring_register(2). liburing ships its own copy
+ * of the uAPI header under the same include guard: <linux/io_uring.h>
+ * (the kernel's, with zcrx) is included first, so liburing builds on it.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <assert.h>
+#include <errno.h>
+#include <error.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
+#include <linux/genetlink.h>
+#include <linux/io_uring.h>
+#include <linux/netdev.h>
+#include <linux/netlink.h>
+#include <linux/udmabuf.h>
+
+#include <liburing.h>
+
+/* The numbers and layouts of UAPI.md, checked against the header in use */
+static_assert(IORING_OP_RECV_ZC == 58, "RECV_ZC");
+static_assert(IORING_REGISTER_ZCRX_IFQ == 32, "ZCRX_IFQ");
+static_assert(IORING_REGISTER_MEM_REGION == 34, "MEM_REGION");
+static_assert(IORING_REGISTER_QUERY == 35, "QUERY");
+static_assert(IORING_REGISTER_ZCRX_CTRL == 36, "ZCRX_CTRL");
+static_assert(IORING_ZCRX_AREA_SHIFT == 48, "AREA_SHIFT");
+static_assert(IORING_ZCRX_AREA_MASK == 0xffff000000000000ULL, "AREA_MASK");
+static_assert(IORING_ZCRX_AREA_DMABUF == 1, "AREA_DMABUF");
+static_assert(ZCRX_REG_IMPORT == 1 && ZCRX_REG_NODEV == 2, "REG flags");
+static_assert(ZCRX_CTRL_FLUSH_RQ == 0 && ZCRX_CTRL_EXPORT == 1, "CTRL ops");
+static_assert(IORING_MEM_REGION_TYPE_USER == 1, "REGION_TYPE_USER");
+static_assert(IO_URING_QUERY_OPCODES == 0 && IO_URING_QUERY_ZCRX == 1 &&
+	      IO_URING_QUERY_SCQ == 2, "query ops");
+static_assert(offsetof(struct io_uring_sqe, zcrx_ifq_idx) == 44, "ifq_idx");
+static_assert(sizeof(struct io_uring_zcrx_rqe) == 16, "rqe");
+static_assert(offsetof(struct io_uring_zcrx_rqe, len) == 8, "rqe.len");
+static_assert(offsetof(struct io_uring_zcrx_rqe, __pad) == 12, "rqe.pad");
+static_assert(sizeof(struct io_uring_zcrx_cqe) == 16, "zcqe");
+static_assert(offsetof(struct io_uring_zcrx_cqe, __pad) == 8, "zcqe.pad");
+static_assert(sizeof(struct io_uring_zcrx_offsets) == 32, "offsets");
+static_assert(offsetof(struct io_uring_zcrx_offsets, tail) == 4, "tail");
+static_assert(offsetof(struct io_uring_zcrx_offsets, rqes) == 8, "rqes");
+static_assert(offsetof(struct io_uring_zcrx_offsets, __resv) == 16, "resv");
+static_assert(sizeof(struct io_uring_zcrx_area_reg) == 48, "area_reg");
+static_assert(offsetof(struct io_uring_zcrx_area_reg, len) == 8, "a.len");
+static_assert(offsetof(struct io_uring_zcrx_area_reg, rq_area_token) == 16,
+	      "a.token");
+static_assert(offsetof(struct io_uring_zcrx_area_reg, flags) == 24, "a.fl");
+static_assert(offsetof(struct io_uring_zcrx_area_reg, dmabuf_fd) == 28,
+	      "a.dmabuf_fd");
+static_assert(offsetof(struct io_uring_zcrx_area_reg, __resv2) == 32,
+	      "a.resv2");
+static_assert(sizeof(struct io_uring_zcrx_ifq_reg) == 96, "ifq_reg");
+static_assert(offsetof(struct io_uring_zcrx_ifq_reg, if_rxq) == 4, "rxq");
+static_assert(offsetof(struct io_uring_zcrx_ifq_reg, rq_entries) == 8, "rqe");
+static_assert(offsetof(struct io_uring_zcrx_ifq_reg, flags) == 12, "flags");
+static_assert(offsetof(struct io_uring_zcrx_ifq_reg, area_ptr) == 16, "area");
+static_assert(offsetof(struct io_uring_zcrx_ifq_reg, region_ptr) == 24,
+	      "region");
+static_assert(offsetof(struct io_uring_zcrx_ifq_reg, offsets) == 32, "offs");
+static_assert(offsetof(struct io_uring_zcrx_ifq_reg, zcrx_id) == 64, "id");
+static_assert(offsetof(struct io_uring_zcrx_ifq_reg, rx_buf_len) == 68,
+	      "rx_buf_len");
+static_assert(offsetof(struct io_uring_zcrx_ifq_reg, __resv) == 72, "resv");
+static_assert(sizeof(struct io_uring_region_desc) == 64, "region_desc");
+static_assert(offsetof(struct io_uring_region_desc, size) == 8, "r.size");
+static_assert(offsetof(struct io_uring_region_desc, flags) == 16, "r.flags");
+static_assert(offsetof(struct io_uring_region_desc, id) == 20, "r.id");
+static_assert(offsetof(struct io_uring_region_desc, mmap_offset) == 24,
+	      "r.mmap_offset");
+static_assert(offsetof(struct io_uring_region_desc, __resv) == 32, "r.resv");
+static_assert(sizeof(struct zcrx_ctrl) == 72, "zcrx_ctrl");
+static_assert(offsetof(struct zcrx_ctrl, op) == 4, "ctrl.op");
+static_assert(offsetof(struct zcrx_ctrl, __resv) == 8, "ctrl.resv");
+static_assert(offsetof(struct zcrx_ctrl, zc_export) == 24, "ctrl.union");
+static_assert(sizeof(struct io_uring_query_hdr) == 40, "query_hdr");
+static_assert(offsetof(struct io_uring_query_hdr, query_data) == 8, "q.data");
+static_assert(offsetof(struct io_uring_query_hdr, query_op) == 16, "q.op");
+static_assert(offsetof(struct io_uring_query_hdr, size) == 20, "q.size");
+static_assert(offsetof(struct io_uring_query_hdr, result) == 24, "q.result");
+static_assert(sizeof(struct io_uring_query_zcrx) == 40, "query_zcrx");
+static_assert(offsetof(struct io_uring_query_zcrx, area_flags) == 8, "q.af");
+static_assert(offsetof(struct io_uring_query_zcrx, nr_ctrl_opcodes) == 16,
+	      "q.nr_ctrl");
+static_assert(offsetof(struct io_uring_query_zcrx, rq_hdr_size) == 24,
+	      "q.rq_hdr_size");
+static_assert(offsetof(struct io_uring_query_zcrx, rq_hdr_alignment) == 28,
+	      "q.rq_hdr_alignment");
+static_assert(NETDEV_A_PAGE_POOL_IO_URING == 8, "page-pool io-uring");
+static_assert(NETDEV_A_QUEUE_IO_URING == 6, "queue io-uring");
+
+#define PAGE_SZ		4096UL
+#define RING_FLAGS	(IORING_SETUP_DEFER_TASKRUN | \
+			 IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_CQE32)
+
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+
+static const char *cfg_ifname, *cfg_netns, *cfg_addr;
+static const char *cfg_hds_off, *cfg_hds_on, *cfg_delete;
+static int cfg_queue = -1, cfg_port = 9600, cfg_fb_port = 9599;
+static unsigned int cfg_seed;
+static unsigned long cfg_mib = 8;
+static int ifindex, nl_family;
+static int nfail;
+
+static inline uint8_t pattern_byte(unsigned int seed, uint64_t off)
+{
+	return (uint8_t)((off % 251) ^ ((off / 251) % 253) ^ seed);
+}
+
+/* The pattern repeats every PERIOD bytes: compare against a table */
+#define PERIOD		(251 * 253)
+static uint8_t pattern_tab[PERIOD];
+static int pattern_seed = -1;
+
+/* Check @n bytes at @p against stream offset @off: -1 or the bad index */
+static int verify(unsigned int seed, uint64_t off, const uint8_t *p, int n)
+{
+	int i = 0, chunk, j;
+
+	if (pattern_seed != (int)seed) {
+		for (j = 0; j < PERIOD; j++)
+			pattern_tab[j] = pattern_byte(seed, j);
+		pattern_seed = seed;
+	}
+	while (i < n) {
+		j = (off + i) % PERIOD;
+		chunk = PERIOD - j < n - i ? PERIOD - j : n - i;
+		if (memcmp(p + i, pattern_tab + j, chunk)) {
+			while (p[i] == pattern_tab[j])
+				i++, j++;
+			return i;
+		}
+		i += chunk;
+	}
+	return -1;
+}
+
+static void check(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# %s: ", ok ? "ok" : "FAIL");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	if (!ok)
+		nfail++;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int io_uring_register_raw(int fd, unsigned int op, void *arg,
+				 unsigned int nr)
+{
+	int ret = syscall(__NR_io_uring_register, fd, op, arg, nr);
+
+	return ret < 0 ? -errno : ret;
+}
+
+/* Pages pinned by this process (VmPin of /proc/self/status), in kB */
+static long vm_pin(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f;
+
+	f = fopen("/proc/self/status", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* ------------------------------------------------------------ netlink */
+
+struct nlmsg {
+	struct nlmsghdr nlh;
+	struct genlmsghdr genl;
+	char attrs[256];
+};
+
+static char rbuf[65536];
+
+static void nla_put(struct nlmsg *m, int type, const void *data, int len)
+{
+	struct nlattr *nla = (void *)((char *)m + NLMSG_ALIGN(m->nlh.nlmsg_len));
+
+	nla->nla_type = type;
+	nla->nla_len = NLA_HDRLEN + len;
+	memcpy((char *)nla + NLA_HDRLEN, data, len);
+	m->nlh.nlmsg_len = NLMSG_ALIGN(m->nlh.nlmsg_len) + NLA_ALIGN(nla->nla_len);
+}
+
+static void msg_init(struct nlmsg *m, int family, int cmd, int flags)
+{
+	memset(m, 0, sizeof(*m));
+	m->nlh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
+	m->nlh.nlmsg_type = family;
+	m->nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	m->nlh.nlmsg_seq = 1;
+	m->genl.cmd = cmd;
+	m->genl.version = 1;
+}
+
+static struct nlattr *attr_at(const struct nlmsghdr *nlh, void *p)
+{
+	struct nlattr *a = p;
+
+	if ((char *)a + NLA_HDRLEN > (char *)nlh + nlh->nlmsg_len ||
+	    a->nla_len < NLA_HDRLEN)
+		return NULL;
+	return a;
+}
+
+static struct nlattr *attr_first(const struct nlmsghdr *nlh)
+{
+	return attr_at(nlh, (char *)NLMSG_DATA(nlh) + GENL_HDRLEN);
+}
+
+static struct nlattr *attr_next(const struct nlmsghdr *nlh,
+				const struct nlattr *nla)
+{
+	return attr_at(nlh, (char *)nla + NLA_ALIGN(nla->nla_len));
+}
+
+static uint64_t nla_uint(const struct nlattr *nla)
+{
+	const void *p = (const char *)nla + NLA_HDRLEN;
+	uint64_t v64;
+	uint32_t v32;
+
+	if (nla->nla_len - NLA_HDRLEN >= 8) {
+		memcpy(&v64, p, 8);
+		return v64;
+	}
+	memcpy(&v32, p, 4);
+	return v32;
+}
+
+/* Send @m, call @cb per data message; return 0 or the ack's -errno */
+static int nl_talk(struct nlmsg *m, void (*cb)(const struct nlmsghdr *, void *),
+		   void *arg)
+{
+	struct nlmsghdr *nlh;
+	int fd, one = 1, ret;
+	ssize_t n;
+
+	fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);
+	if (fd < 0)
+		error(1, errno, "netlink socket");
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	if (send(fd, m, m->nlh.nlmsg_len, 0) < 0)
+		error(1, errno, "netlink send");
+	for (;;) {
+		n = recv(fd, rbuf, sizeof(rbuf), 0);
+		if (n < 0)
+			error(1, errno, "netlink recv");
+		for (nlh = (void *)rbuf; NLMSG_OK(nlh, n); nlh = NLMSG_NEXT(nlh, n)) {
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				ret = ((struct nlmsgerr *)NLMSG_DATA(nlh))->error;
+				goto out;
+			}
+			if (nlh->nlmsg_type == NLMSG_DONE) {
+				ret = 0;
+				goto out;
+			}
+			if (cb)
+				cb(nlh, arg);
+		}
+	}
+out:
+	close(fd);
+	return ret;
+}
+
+static void family_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct nlattr *nla;
+
+	for (nla = attr_first(nlh); nla; nla = attr_next(nlh, nla))
+		if (nla->nla_type == CTRL_ATTR_FAMILY_ID)
+			*(int *)arg = *(uint16_t *)((char *)nla + NLA_HDRLEN);
+}
+
+static int netdev_family(void)
+{
+	struct nlmsg m;
+	int id = -1;
+
+	msg_init(&m, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0);
+	nla_put(&m, CTRL_ATTR_FAMILY_NAME, NETDEV_FAMILY_NAME,
+		sizeof(NETDEV_FAMILY_NAME));
+	if (nl_talk(&m, family_cb, &id) || id < 0)
+		error(1, 0, "no generic netlink family \"netdev\"");
+	return id;
+}
+
+struct pools {
+	int count;		/* zcrx pools of our device */
+	uint64_t inflight;	/* their buffers in flight */
+};
+
+static void pool_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	bool iou = false, ours = false;
+	struct pools *p = arg;
+	uint64_t inflight = 0;
+	struct nlattr *nla;
+
+	for (nla = attr_first(nlh); nla; nla = attr_next(nlh, nla)) {
+		switch (nla->nla_type & NLA_TYPE_MASK) {
+		case NETDEV_A_PAGE_POOL_IO_URING:
+			iou = true;
+			break;
+		case NETDEV_A_PAGE_POOL_IFINDEX:
+			ours = nla_uint(nla) == (uint64_t)ifindex;
+			break;
+		case NETDEV_A_PAGE_POOL_INFLIGHT:
+			inflight = nla_uint(nla);
+			break;
+		}
+	}
+	/* A pool outliving its device moves to loopback: count it too */
+	if (iou && (ours || !ifindex)) {
+		p->count++;
+		p->inflight += inflight;
+	}
+}
+
+/* The page_pools carrying the IO_URING nest on our device */
+static void zcrx_pools(struct pools *p)
+{
+	struct nlmsg m;
+
+	memset(p, 0, sizeof(*p));
+	msg_init(&m, nl_family, NETDEV_CMD_PAGE_POOL_GET, NLM_F_DUMP);
+	if (nl_talk(&m, pool_cb, p))
+		error(1, 0, "page-pool-get dump failed");
+}
+
+static void queue_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct nlattr *nla;
+
+	for (nla = attr_first(nlh); nla; nla = attr_next(nlh, nla))
+		if ((nla->nla_type & NLA_TYPE_MASK) == NETDEV_A_QUEUE_IO_URING)
+			*(bool *)arg = true;
+}
+
+/* queue-get of our RX queue: does it report an IO_URING nest? */
+static bool queue_has_zcrx(int queue)
+{
+	uint32_t v, ifx = ifindex;
+	bool iou = false;
+	struct nlmsg m;
+
+	msg_init(&m, nl_family, NETDEV_CMD_QUEUE_GET, 0);
+	nla_put(&m, NETDEV_A_QUEUE_IFINDEX, &ifx, 4);
+	v = NETDEV_QUEUE_TYPE_RX;
+	nla_put(&m, NETDEV_A_QUEUE_TYPE, &v, 4);
+	v = queue;
+	nla_put(&m, NETDEV_A_QUEUE_ID, &v, 4);
+	if (nl_talk(&m, queue_cb, &iou))
+		error(1, 0, "queue-get failed");
+	return iou;
+}
+
+/*
+ * Nothing of a zcrx left: no zcrx page_pool on the device, the queue
+ * without IO_URING, VmPin back at @pin0. Teardown may be deferred (ring
+ * exit runs from a workqueue): wait up to @secs.
+ */
+static bool nothing_left(long pin0, double secs, const char *what)
+{
+	double end = now() + secs;
+	struct pools p;
+	bool busy;
+	long pin;
+
+	for (;;) {
+		zcrx_pools(&p);
+		pin = vm_pin();
+		busy = ifindex && queue_has_zcrx(cfg_queue);
+		if ((!p.count && pin == pin0 && !busy) || now() > end)
+			break;
+		usleep(50000);
+	}
+	check(!p.count && pin == pin0 && !busy,
+	      "%s: %d zcrx pools (%llu in flight), VmPin %ld kB (was %ld), queue %s",
+	      what, p.count, (unsigned long long)p.inflight, pin, pin0,
+	      busy ? "still zcrx" : "free");
+	return !p.count && pin == pin0 && !busy;
+}
+
+/* ------------------------------------------------------------ zcrx */
+
+struct zc {
+	struct io_uring ring;
+	bool ring_up;
+	uint8_t *area;			/* what the CPU reads */
+	size_t area_len;
+	uint64_t token;
+	uint32_t id;
+	int dmabuf_fd, memfd;
+	void *rq;			/* refill ring region */
+	size_t rq_len;
+	bool rq_user;
+	uint32_t *rq_head, *rq_tail;
+	struct io_uring_zcrx_rqe *rqes;
+	uint32_t rq_entries, tail;
+};
+
+struct zc_opts {
+	unsigned int area_len;		/* bytes */
+	unsigned int rq_entries;
+	unsigned int cq_entries;	/* 0: default */
+	unsigned int ring_flags;
+	bool dmabuf, rq_user, nodev;
+	int queue;
+};
+
+static int ring_init(struct io_uring *ring, unsigned int flags,
+		     unsigned int cq_entries)
+{
+	struct io_uring_params p = { .flags = flags };
+
+	if (cq_entries) {
+		p.flags |= IORING_SETUP_CQSIZE;
+		p.cq_entries = cq_entries;
+	}
+	return io_uring_queue_init_params(cq_entries ? cq_entries : 64, ring,
+					  &p);
+}
+
+static int make_udmabuf(size_t len, int *memfd_out)
+{
+	struct udmabuf_create create = {};
+	int memfd, devfd, buf;
+
+	memfd = memfd_create("iou_zcrx", MFD_ALLOW_SEALING);
+	if (memfd < 0)
+		error(1, errno, "memfd_create");
+	if (ftruncate(memfd, len))
+		error(1, errno, "ftruncate");
+	if (fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK))
+		error(1, errno, "F_SEAL_SHRINK");
+	devfd = open("/dev/udmabuf", O_RDWR);
+	if (devfd < 0)
+		error(1, errno, "/dev/udmabuf");
+	create.memfd = memfd;
+	create.size = len;
+	buf = ioctl(devfd, UDMABUF_CREATE, &create);
+	if (buf < 0)
+		error(1, errno, "UDMABUF_CREATE");
+	close(devfd);
+	*memfd_out = memfd;
+	return buf;
+}
+
+static size_t rq_size(unsigned int entries)
+{
+	/* offsets.rqes is at most the 128-byte header UAPI.md gives */
+	return (128 + entries * sizeof(struct io_uring_zcrx_rqe) + PAGE_SZ - 1) &
+	       ~(PAGE_SZ - 1);
+}
+
+/* Allocate the area and refill ring memory of @z as @o asks (no ring) */
+static void zc_alloc(struct zc *z, const struct zc_opts *o)
+{
+	memset(z, 0, sizeof(*z));
+	z->dmabuf_fd = -1;
+	z->memfd = -1;
+	z->area_len = o->area_len;
+	if (o->dmabuf) {
+		z->dmabuf_fd = make_udmabuf(z->area_len, &z->memfd);
+		z->area = mmap(NULL, z->area_len, PROT_READ | PROT_WRITE,
+			       MAP_SHARED, z->memfd, 0);
+	} else {
+		z->area = mmap(NULL, z->area_len, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	}
+	if (z->area == MAP_FAILED)
+		error(1, errno, "mmap area");
+	z->rq_len = rq_size(o->rq_entries);
+	z->rq_user = o->rq_user;
+	if (o->rq_user) {
+		z->rq = mmap(NULL, z->rq_len, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (z->rq == MAP_FAILED)
+			error(1, errno, "mmap refill ring");
+	}
+}
+
+/* Fill registration structs for @z as @o asks */
+static void zc_fill(struct zc *z, const struct zc_opts *o,
+		    struct io_uring_zcrx_ifq_reg *reg,
+		    struct io_uring_zcrx_area_reg *area,
+		    struct io_uring_region_desc *rd)
+{
+	memset(reg, 0, sizeof(*reg));
+	memset(area, 0, sizeof(*area));
+	memset(rd, 0, sizeof(*rd));
+	if (o->dmabuf) {
+		area->flags = IORING_ZCRX_AREA_DMABUF;
+		area->dmabuf_fd = z->dmabuf_fd;
+		area->addr = 0;
+	} else {
+		area->addr = (uintptr_t)z->area;
+	}
+	area->len = z->area_len;
+	rd->size = z->rq_len;
+	if (o->rq_user) {
+		rd->flags = IORING_MEM_REGION_TYPE_USER;
+		rd->user_addr = (uintptr_t)z->rq;
+	}
+	reg->if_idx = o->nodev ? 0 : ifindex;
+	reg->if_rxq = o->nodev ? 0 : o->queue;
+	reg->rq_entries = o->rq_entries;
+	reg->flags = o->nodev ? ZCRX_REG_NODEV : 0;
+	reg->area_ptr = (uintptr_t)area;
+	reg->region_ptr = (uintptr_t)rd;
+}
+
+/* Map and note the refill ring and area token after a registration */
+static void zc_setup_rq(struct zc *z, struct io_uring_zcrx_ifq_reg *reg,
+			struct io_uring_zcrx_area_reg *area,
+			struct io_uring_region_desc *rd)
+{
+	z->id = reg->zcrx_id;
+	z->token = area->rq_area_token;
+	z->rq_entries = reg->rq_entries;
+	if (!z->rq_user) {
+		z->rq = mmap(NULL, z->rq_len, PROT_READ | PROT_WRITE,
+			     MAP_SHARED | MAP_POPULATE, z->ring.ring_fd,
+			     rd->mmap_offset);
+		if (z->rq == MAP_FAILED)
+			error(1, errno, "mmap of the refill ring at 0x%llx",
+			      (unsigned long long)rd->mmap_offset);
+	}
+	z->rq_head = (void *)((char *)z->rq + reg->offsets.head);
+	z->rq_tail = (void *)((char *)z->rq + reg->offsets.tail);
+	z->rqes = (void *)((char *)z->rq + reg->offsets.rqes);
+	z->tail = *z->rq_tail;
+}
+
+/* A ring and a zcrx as @o asks; return 0 or the registration's -errno */
+static int zc_open(struct zc *z, const struct zc_opts *o)
+{
+	struct io_uring_zcrx_area_reg area;
+	struct io_uring_zcrx_ifq_reg reg;
+	struct io_uring_region_desc rd;
+	int ret;
+
+	zc_alloc(z, o);
+	ret = ring_init(&z->ring, o->ring_flags ? o->ring_flags : RING_FLAGS,
+			o->cq_entries);
+	if (ret)
+		error(1, -ret, "io_uring_queue_init");
+	z->ring_up = true;
+	zc_fill(z, o, &reg, &area, &rd);
+	ret = io_uring_register_raw(z->ring.ring_fd, IORING_REGISTER_ZCRX_IFQ,
+				    &reg, 1);
+	if (ret)
+		return ret;
+	if (reg.rq_entries < o->rq_entries ||
+	    (reg.rq_entries & (reg.rq_entries - 1)) ||
+	    reg.offsets.rqes < 8 ||
+	    reg.offsets.rqes + 16ULL * reg.rq_entries > z->rq_len ||
+	    reg.offsets.head + 4 > reg.offsets.rqes ||
+	    reg.offsets.tail + 4 > reg.offsets.rqes ||
+	    (area.rq_area_token & ~IORING_ZCRX_AREA_MASK))
+		error(1, 0, "registration outputs: entries %u head %u tail %u rqes %u token 0x%llx",
+		      reg.rq_entries, reg.offsets.head, reg.offsets.tail,
+		      reg.offsets.rqes,
+		      (unsigned long long)area.rq_area_token);
+	zc_setup_rq(z, &reg, &area, &rd);
+	return 0;
+}
+
+static void zc_close(struct zc *z)
+{
+	if (z->ring_up)
+		io_uring_queue_exit(&z->ring);
+	z->ring_up = false;
+	if (z->rq && (z->rq_user || z->rq_head))
+		munmap(z->rq, z->rq_len);
+	z->rq = NULL;
+	if (z->area)
+		munmap(z->area, z->area_len);
+	z->area = NULL;
+	if (z->dmabuf_fd >= 0)
+		close(z->dmabuf_fd);
+	if (z->memfd >= 0)
+		close(z->memfd);
+	z->dmabuf_fd = -1;
+	z->memfd = -1;
+}
+
+/* Give the buffer at area offset @off (@len bytes) back */
+static bool zc_return(struct zc *z, uint64_t off, uint32_t len)
+{
+	struct io_uring_zcrx_rqe *rqe;
+	uint32_t head = __atomic_load_n(z->rq_head, __ATOMIC_ACQUIRE);
+
+	if (z->tail - head >= z->rq_entries)
+		return false;
+	rqe = &z->rqes[z->tail & (z->rq_entries - 1)];
+	rqe->off = (off & ~IORING_ZCRX_AREA_MASK) | z->token;
+	rqe->len = len;
+	rqe->__pad = 0;
+	z->tail++;
+	__atomic_store_n(z->rq_tail, z->tail, __ATOMIC_RELEASE);
+	return true;
+}
+
+/* ------------------------------------------------------------ streams */
+
+struct stream {
+	int fd;
+	unsigned int seed;
+	uint64_t want, got;
+	uint64_t cqes, returned, enospc, rearms;
+	bool armed, eof;
+	int final;		/* res of the last final CQE */
+	unsigned int hold;	/* keep the first @hold buffers */
+	uint64_t held[64];
+	uint32_t held_len[64];
+	unsigned int nheld;
+	bool bad;
+};
+
+static void arm(struct zc *z, struct stream *st, unsigned int len)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&z->ring);
+
+	if (!sqe)
+		error(1, 0, "no SQE");
+	io_uring_prep_rw(IORING_OP_RECV_ZC, sqe, st->fd, NULL, len, 0);
+	sqe->ioprio = IORING_RECV_MULTISHOT;
+	sqe->zcrx_ifq_idx = z->id;
+	io_uring_sqe_set_data(sqe, st);
+	if (io_uring_submit(&z->ring) != 1)
+		error(1, 0, "io_uring_submit");
+	st->armed = true;
+}
+
+static void handle_cqe(struct zc *z, struct io_uring_cqe *cqe)
+{
+	struct stream *st = io_uring_cqe_get_data(cqe);
+	const struct io_uring_zcrx_cqe *zcqe = (void *)cqe->big_cqe;
+	uint64_t off = zcqe->off & ~IORING_ZCRX_AREA_MASK;
+	const uint8_t *p;
+	int i, n = cqe->res;
+
+	if (!(cqe->flags & IORING_CQE_F_MORE)) {
+		st->armed = false;
+		st->final = n < 0 ? n : 0;
+		if (!n)
+			st->eof = true;
+	}
+	if (n <= 0)
+		return;
+	st->cqes++;
+	if ((zcqe->off & IORING_ZCRX_AREA_MASK) != z->token ||
+	    off + n > z->area_len || zcqe->__pad || st->got + n > st->want) {
+		printf("# bad CQE: res %d off 0x%llx pad 0x%llx at %llu of %llu\n",
+		       n, (unsigned long long)zcqe->off,
+		       (unsigned long long)zcqe->__pad,
+		       (unsigned long long)st->got,
+		       (unsigned long long)st->want);
+		st->bad = true;
+		return;
+	}
+	p = z->area + off;
+	i = verify(st->seed, st->got, p, n);
+	if (i >= 0) {
+		printf("# mismatch at byte %llu: 0x%02x, want 0x%02x (area off %llu)\n",
+		       (unsigned long long)st->got + i, p[i],
+		       pattern_byte(st->seed, st->got + i),
+		       (unsigned long long)off + i);
+		st->bad = true;
+	}
+	st->got += n;
+	if (st->nheld < st->hold) {
+		st->held[st->nheld] = off;
+		st->held_len[st->nheld++] = n;
+		return;
+	}
+	if (!zc_return(z, off, n)) {
+		printf("# refill ring full\n");
+		st->bad = true;
+		return;
+	}
+	st->returned++;
+}
+
+/* Reap CQEs for up to @ms ms, or until @st is disarmed. Return CQEs seen. */
+static int reap(struct zc *z, struct stream *st, int ms)
+{
+	struct __kernel_timespec ts = { .tv_sec = ms / 1000,
+					.tv_nsec = (ms % 1000) * 1000000L };
+	struct io_uring_cqe *cqe;
+	unsigned int head, n = 0;
+	int ret;
+
+	ret = io_uring_wait_cqe_timeout(&z->ring, &cqe, &ts);
+	if (ret == -ETIME || ret == -EINTR)
+		return 0;
+	if (ret)
+		error(1, -ret, "io_uring_wait_cqe");
+	io_uring_for_each_cqe(&z->ring, head, cqe) {
+		handle_cqe(z, cqe);
+		n++;
+	}
+	io_uring_cq_advance(&z->ring, n);
+	(void)st;
+	return n;
+}
+
+/* ------------------------------------------------------------ senders */
+
+static int listen_on(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int fd, one = 1;
+
+	a.sin_port = htons(port);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		error(1, errno, "socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (void *)&a, sizeof(a)) || listen(fd, 4))
+		error(1, errno, "bind/listen on port %d", port);
+	return fd;
+}
+
+/*
+ * Fork a sender: into the peer namespace, connect to @port, send @len
+ * bytes of the pattern of @seed in writes of @wsize, close.
+ */
+static pid_t sender(int port, uint64_t len, size_t wsize, unsigned int seed)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	uint64_t off = 0;
+	uint8_t *buf;
+	pid_t pid;
+	int fd, ns;
+	size_t i;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		error(1, errno, "fork");
+	if (pid)
+		return pid;
+	ns = open(cfg_netns, O_RDONLY);
+	if (ns < 0 || setns(ns, CLONE_NEWNET))
+		error(1, errno, "setns %s", cfg_netns);
+	close(ns);
+	buf = malloc(wsize + PERIOD);
+	if (!buf)
+		error(1, errno, "malloc");
+	for (i = 0; i < wsize + PERIOD; i++)
+		buf[i] = pattern_byte(seed, i);
+	a.sin_port = htons(port);
+	inet_pton(AF_INET, cfg_addr, &a.sin_addr);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (void *)&a, sizeof(a)))
+		error(1, errno, "connect to %s:%d", cfg_addr, port);
+	while (off < len) {
+		size_t n = wsize < len - off ? wsize : len - off;
+		ssize_t w = write(fd, buf + off % PERIOD, n);
+
+		if (w <= 0)
+			error(1, errno, "write at %llu", (unsigned long long)off);
+		off += w;
+	}
+	close(fd);
+	_exit(0);
+}
+
+static bool reap_child(pid_t pid, bool kill_it)
+{
+	int status;
+
+	if (kill_it)
+		kill(pid, SIGKILL);
+	if (waitpid(pid, &status, 0) != pid)
+		return false;
+	return WIFEXITED(status) && !WEXITSTATUS(status);
+}
+
+static int accept_one(int lfd)
+{
+	struct timeval tv = { .tv_sec = 30 };
+	int fd;
+
+	setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	fd = accept(lfd, NULL, NULL);
+	if (fd < 0)
+		error(1, errno, "accept");
+	return fd;
+}
+
+/*
+ * Receive one stream of @len bytes on @z from a sender to @port in writes
+ * of @wsize; re-arm on -ENOSPC. @delay_ms: sleep after arming once, with
+ * the CQ not reaped (overflow case). Return: true if every byte arrived
+ * right, the stream ended with EOF and every buffer went back.
+ */
+static bool transfer(struct zc *z, int port, uint64_t len, size_t wsize,
+		     unsigned int delay_ms, struct stream *out)
+{
+	double t_end = now() + 60;
+	struct stream st = {};
+	int lfd, ok;
+	pid_t pid;
+
+	lfd = listen_on(port);
+	pid = sender(port, len, wsize, cfg_seed ^ (unsigned int)wsize);
+	st.fd = accept_one(lfd);
+	close(lfd);
+	st.want = len;
+	st.seed = (cfg_seed ^ (unsigned int)wsize) & 0xff;
+	arm(z, &st, 0);
+	if (delay_ms)
+		usleep(delay_ms * 1000);
+	while (!st.bad && now() < t_end) {
+		reap(z, &st, 200);
+		if (st.armed)
+			continue;
+		if (st.eof || st.final != -ENOSPC)
+			break;
+		st.enospc++;
+		arm(z, &st, 0);
+		st.rearms++;
+	}
+	ok = reap_child(pid, false);
+	close(st.fd);
+	if (out)
+		*out = st;
+	if (st.armed)
+		printf("# still armed after 60 s\n");
+	else if (!st.eof)
+		printf("# final CQE %d (%s)\n", st.final, strerror(-st.final));
+	printf("# %llu/%llu bytes in %llu CQEs, %llu returned, %llu ENOSPC\n",
+	       (unsigned long long)st.got, (unsigned long long)st.want,
+	       (unsigned long long)st.cqes, (unsigned long long)st.returned,
+	       (unsigned long long)st.enospc);
+	return ok && !st.bad && st.eof && st.got == len &&
+	       st.returned == st.cqes;
+}
+
+/* ------------------------------------------------------------ cases */
+
+static const struct zc_opts default_opts = {
+	.area_len = 4 << 20,
+	.rq_entries = 2048,
+};
+
+static struct zc_opts opts_for(int queue)
+{
+	struct zc_opts o = default_opts;
+
+	o.queue = queue;
+	return o;
+}
+
+static void case_query(void)
+{
+	struct io_uring_query_zcrx qz;
+	struct io_uring_query_opcode qo;
+	struct io_uring_query_hdr h[2];
+	struct zc_opts o = opts_for(0);
+	struct zcrx_ctrl ctrl;
+	struct zc z, z2;
+	int ret, zfd;
+
+	memset(h, 0, sizeof(h));
+	memset(&qz, 0xa5, sizeof(qz));
+	memset(&qo, 0, sizeof(qo));
+	h[0].query_op = IO_URING_QUERY_ZCRX;
+	h[0].query_data = (uintptr_t)&qz;
+	h[0].size = sizeof(qz);
+	h[0].next_entry = (uintptr_t)&h[1];
+	h[1].query_op = IO_URING_QUERY_OPCODES;
+	h[1].query_data = (uintptr_t)&qo;
+	h[1].size = sizeof(qo);
+	ret = io_uring_register_raw(-1, IORING_REGISTER_QUERY, h, 0);
+	check(!ret && !h[0].result,
+	      "QUERY with fd -1: %d, zcrx result %d", ret, h[0].result);
+	check(qz.register_flags == (ZCRX_REG_IMPORT | ZCRX_REG_NODEV) &&
+	      qz.area_flags == IORING_ZCRX_AREA_DMABUF &&
+	      qz.nr_ctrl_opcodes == 2 && qz.rq_hdr_size == 128 &&
+	      qz.rq_hdr_alignment == 64,
+	      "zcrx query: reg flags 0x%llx, area flags 0x%llx, %u ctrl ops, rq header %u bytes aligned %u",
+	      (unsigned long long)qz.register_flags,
+	      (unsigned long long)qz.area_flags, qz.nr_ctrl_opcodes,
+	      qz.rq_hdr_size, qz.rq_hdr_alignment);
+	check(!h[1].result && qo.nr_request_opcodes > IORING_OP_RECV_ZC &&
+	      qo.nr_register_opcodes > IORING_REGISTER_ZCRX_CTRL,
+	      "opcodes query: result %d, %u request ops, %u register ops",
+	      h[1].result, qo.nr_request_opcodes, qo.nr_register_opcodes);
+	h[0].next_entry = 0;
+	h[0].query_op = 1000;
+	ret = io_uring_register_raw(-1, IORING_REGISTER_QUERY, h, 0);
+	check(!ret && h[0].result == -EOPNOTSUPP,
+	      "QUERY of an unknown op: %d, result %d (want -EOPNOTSUPP)", ret,
+	      h[0].result);
+	ret = io_uring_register_raw(-1, IORING_REGISTER_QUERY, h, 1);
+	check(ret == -EINVAL, "QUERY with nr_args 1: %d (want -EINVAL)", ret);
+
+	/* ZCRX_CTRL on a NODEV zcrx */
+	o.nodev = true;
+	ret = zc_open(&z, &o);
+	check(!ret, "NODEV registration: %d", ret);
+	if (ret) {
+		zc_close(&z);
+		return;
+	}
+	memset(&ctrl, 0, sizeof(ctrl));
+	ctrl.zcrx_id = z.id;
+	ctrl.op = ZCRX_CTRL_FLUSH_RQ;
+	ret = io_uring_register_raw(z.ring.ring_fd, IORING_REGISTER_ZCRX_CTRL,
+				    &ctrl, 0);
+	check(!ret, "ZCRX_CTRL FLUSH_RQ: %d", ret);
+	ret = io_uring_register_raw(z.ring.ring_fd, IORING_REGISTER_ZCRX_CTRL,
+				    &ctrl, 1);
+	check(ret == -EINVAL, "ZCRX_CTRL with nr_args 1: %d (want -EINVAL)",
+	      ret);
+	ctrl.op = 2;
+	ret = io_uring_register_raw(z.ring.ring_fd, IORING_REGISTER_ZCRX_CTRL,
+				    &ctrl, 0);
+	check(ret == -EINVAL, "ZCRX_CTRL op 2: %d (want -EINVAL)", ret);
+	ctrl.op = ZCRX_CTRL_FLUSH_RQ;
+	ctrl.__resv[1] = 1;
+	ret = io_uring_register_raw(z.ring.ring_fd, IORING_REGISTER_ZCRX_CTRL,
+				    &ctrl, 0);
+	check(ret == -EINVAL, "ZCRX_CTRL with __resv set: %d (want -EINVAL)",
+	      ret);
+	ctrl.__resv[1] = 0;
+	ctrl.zcrx_id = z.id + 1;
+	ret = io_uring_register_raw(z.ring.ring_fd, IORING_REGISTER_ZCRX_CTRL,
+				    &ctrl, 0);
+	check(ret < 0, "ZCRX_CTRL of an unknown zcrx id: %d (%s)", ret,
+	      strerror(-ret));
+
+	memset(&ctrl, 0, sizeof(ctrl));
+	ctrl.zcrx_id = z.id;
+	ctrl.op = ZCRX_CTRL_EXPORT;
+	ret = io_uring_register_raw(z.ring.ring_fd, IORING_REGISTER_ZCRX_CTRL,
+				    &ctrl, 0);
+	zfd = ret ? -1 : (int)ctrl.zc_export.zcrx_fd;
+	check(!ret && zfd >= 0 && fcntl(zfd, F_GETFD) >= 0,
+	      "ZCRX_CTRL EXPORT: %d, fd %d", ret, zfd);
+	if (zfd >= 0) {
+		struct io_uring_zcrx_ifq_reg reg = {};
+
+		if (ring_init(&z2.ring, RING_FLAGS, 0))
+			error(1, 0, "ring");
+		reg.flags = ZCRX_REG_IMPORT;
+		reg.if_idx = zfd;
+		ret = io_uring_register_raw(z2.ring.ring_fd,
+					    IORING_REGISTER_ZCRX_IFQ, &reg, 1);
+		check(!ret, "IMPORT of the exported zcrx into another ring: %d, id %u",
+		      ret, reg.zcrx_id);
+		io_uring_queue_exit(&z2.ring);
+		close(zfd);
+	}
+	zc_close(&z);
+}
+
+static const char *errname(int e)
+{
+	static char buf[32];
+
+	switch (-e) {
+	case 0:
+		return "0";
+	case EINVAL:
+		return "-EINVAL";
+	case EFAULT:
+		return "-EFAULT";
+	case ENODEV:
+		return "-ENODEV";
+	case ERANGE:
+		return "-ERANGE";
+	case EEXIST:
+		return "-EEXIST";
+	case EPERM:
+		return "-EPERM";
+	case EBUSY:
+		return "-EBUSY";
+	case ENOTSOCK:
+		return "-ENOTSOCK";
+	case EPROTONOSUPPORT:
+		return "-EPROTONOSUPPORT";
+	case EOPNOTSUPP:
+		return "-EOPNOTSUPP";
+	case ENOSPC:
+		return "-ENOSPC";
+	}
+	snprintf(buf, sizeof(buf), "%d", e);
+	return buf;
+}
+
+enum mut {
+	M_NO_REGION, M_RESV0, M_RESV1, M_RESV2, M_ZCRX_ID, M_AREA_RESV0,
+	M_AREA_RESV1, M_REGION_RESV0, M_REGION_RESV3, M_RXQ_NONE,
+	M_RQ_ZERO, M_RQ_HUGE, M_FLAGS, M_AREA_FLAGS, M_ADDR_ALIGN,
+	M_LEN_ALIGN, M_LEN_ZERO, M_TOKEN, M_REGION_SMALL, M_REGION_FLAGS,
+	M_IFINDEX, M_QUEUE, M_QUEUE_HUGE, M_NR_ARGS, M_MAX,
+};
+
+static const struct {
+	const char *what;
+	int err, alt;
+} muts[M_MAX] = {
+	[M_NO_REGION]	 = { "region_ptr NULL", -EFAULT },
+	[M_RESV0]	 = { "ifq_reg.__resv[0] set", -EINVAL },
+	[M_RESV1]	 = { "ifq_reg.__resv[1] set", -EINVAL },
+	[M_RESV2]	 = { "ifq_reg.__resv[2] set", -EINVAL },
+	[M_ZCRX_ID]	 = { "zcrx_id set on input", -EINVAL },
+	[M_AREA_RESV0]	 = { "area.__resv2[0] set", -EINVAL },
+	[M_AREA_RESV1]	 = { "area.__resv2[1] set", -EINVAL },
+	[M_REGION_RESV0] = { "region.__resv[0] set", -EINVAL },
+	[M_REGION_RESV3] = { "region.__resv[3] set", -EINVAL },
+	[M_RXQ_NONE]	 = { "if_rxq -1", -EINVAL },
+	[M_RQ_ZERO]	 = { "rq_entries 0", -EINVAL },
+	[M_RQ_HUGE]	 = { "rq_entries 65536 without CLAMP", -EINVAL },
+	[M_FLAGS]	 = { "unknown ifq_reg flag 0x80", -EINVAL },
+	[M_AREA_FLAGS]	 = { "unknown area flag 0x80", -EINVAL },
+	[M_ADDR_ALIGN]	 = { "area addr not page aligned", -EINVAL },
+	[M_LEN_ALIGN]	 = { "area len not page aligned", -EINVAL },
+	[M_LEN_ZERO]	 = { "area len 0", -EINVAL },
+	[M_TOKEN]	 = { "rq_area_token set on input", -EINVAL },
+	[M_REGION_SMALL] = { "region smaller than the ring", -EINVAL },
+	[M_REGION_FLAGS] = { "unknown region flag 0x80", -EINVAL },
+	[M_IFINDEX]	 = { "unknown ifindex", -ENODEV },
+	[M_QUEUE]	 = { "queue index = number of queues", -EINVAL, -ERANGE },
+	[M_QUEUE_HUGE]	 = { "queue index 65535", -EINVAL, -ERANGE },
+	[M_NR_ARGS]	 = { "nr_args 2", -EINVAL },
+};
+
+/* Register with one thing wrong: the expected errno, nothing left behind */
+static void try_mutation(enum mut m, int nqueues, long pin0)
+{
+	struct zc_opts o = opts_for(cfg_queue);
+	struct io_uring_zcrx_area_reg area;
+	struct io_uring_zcrx_ifq_reg reg;
+	struct io_uring_region_desc rd;
+	unsigned int nr = 1;
+	struct zc z;
+	int ret;
+
+	o.rq_user = m == M_REGION_SMALL || m == M_REGION_RESV3;
+	zc_alloc(&z, &o);
+	if (ring_init(&z.ring, RING_FLAGS, 0))
+		error(1, 0, "ring");
+	z.ring_up = true;
+	zc_fill(&z, &o, &reg, &area, &rd);
+	switch (m) {
+	case M_NO_REGION:
+		reg.region_ptr = 0;
+		break;
+	case M_RESV0:
+		reg.__resv[0] = 1;
+		break;
+	case M_RESV1:
+		reg.__resv[1] = 1;
+		break;
+	case M_RESV2:
+		reg.__resv[2] = 1;
+		break;
+	case M_ZCRX_ID:
+		reg.zcrx_id = 1;
+		break;
+	case M_AREA_RESV0:
+		area.__resv2[0] = 1;
+		break;
+	case M_AREA_RESV1:
+		area.__resv2[1] = 1;
+		break;
+	case M_REGION_RESV0:
+		rd.__resv[0] = 1;
+		break;
+	case M_REGION_RESV3:
+		rd.__resv[3] = 1;
+		break;
+	case M_RXQ_NONE:
+		reg.if_rxq = -1;
+		break;
+	case M_RQ_ZERO:
+		reg.rq_entries = 0;
+		break;
+	case M_RQ_HUGE:
+		reg.rq_entries = 65536;
+		break;
+	case M_FLAGS:
+		reg.flags = 0x80;
+		break;
+	case M_AREA_FLAGS:
+		area.flags = 0x80;
+		break;
+	case M_ADDR_ALIGN:
+		area.addr += 64;
+		area.len -= PAGE_SZ;
+		break;
+	case M_LEN_ALIGN:
+		area.len -= 64;
+		break;
+	case M_LEN_ZERO:
+		area.len = 0;
+		break;
+	case M_TOKEN:
+		area.rq_area_token = 1ULL << IORING_ZCRX_AREA_SHIFT;
+		break;
+	case M_REGION_SMALL:
+		rd.size = PAGE_SZ;
+		break;
+	case M_REGION_FLAGS:
+		rd.flags = 0x80;
+		break;
+	case M_IFINDEX:
+		reg.if_idx = 0x7fff0000;
+		break;
+	case M_QUEUE:
+		reg.if_rxq = nqueues;
+		break;
+	case M_QUEUE_HUGE:
+		reg.if_rxq = 65535;
+		break;
+	case M_NR_ARGS:
+		nr = 2;
+		break;
+	default:
+		break;
+	}
+	ret = io_uring_register_raw(z.ring.ring_fd, IORING_REGISTER_ZCRX_IFQ,
+				    &reg, nr);
+	check(ret == muts[m].err || (muts[m].alt && ret == muts[m].alt),
+	      "%s: %s", muts[m].what, errname(ret));
+	if (!ret) {
+		/* registered by mistake: leave the queue free */
+		z.rq_head = (void *)1;
+	}
+	zc_close(&z);
+	if (ret)
+		check(vm_pin() == pin0, "%s: VmPin %ld kB, was %ld",
+		      muts[m].what, vm_pin(), pin0);
+}
+
+/* A ring set up with @flags: registration fails with @err, nothing leaks */
+static void try_ring_flags(unsigned int flags, const char *what, int err)
+{
+	struct zc_opts o = opts_for(cfg_queue);
+	struct zc z;
+	int ret;
+
+	o.ring_flags = flags;
+	ret = zc_open(&z, &o);
+	check(ret == err, "ring %s: %s", what, errname(ret));
+	if (!ret)
+		z.rq_head = (void *)1;
+	zc_close(&z);
+}
+
+/* RECV_ZC on @fd with zcrx id @id: the CQE's result */
+static int recv_zc_res(struct zc *z, int fd, uint32_t id)
+{
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	int res;
+
+	sqe = io_uring_get_sqe(&z->ring);
+	io_uring_prep_rw(IORING_OP_RECV_ZC, sqe, fd, NULL, 0, 0);
+	sqe->ioprio = IORING_RECV_MULTISHOT;
+	sqe->zcrx_ifq_idx = id;
+	io_uring_submit(&z->ring);
+	if (io_uring_wait_cqe(&z->ring, &cqe))
+		error(1, 0, "wait cqe");
+	res = cqe->res;
+	if (cqe->flags & IORING_CQE_F_MORE)
+		res = INT_MIN;
+	io_uring_cqe_seen(&z->ring, cqe);
+	return res;
+}
+
+static void case_errors(int nqueues)
+{
+	struct zc_opts o = opts_for(cfg_queue);
+	long pin0 = vm_pin();
+	struct zc z, z2;
+	int ret, fd, i;
+	pid_t pid;
+
+	printf("# VmPin before: %ld kB\n", pin0);
+	for (i = 0; i < M_MAX; i++)
+		try_mutation(i, nqueues, pin0);
+
+	try_ring_flags(IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_CQE32,
+		       "without DEFER_TASKRUN", -EINVAL);
+	try_ring_flags(IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SINGLE_ISSUER,
+		       "without CQE32", -EINVAL);
+	try_ring_flags(IORING_SETUP_CQE32, "with CQE32 only", -EINVAL);
+
+	/* no CAP_NET_ADMIN: a child drops it from its effective set */
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		struct __user_cap_header_struct h = {
+			.version = _LINUX_CAPABILITY_VERSION_3,
+		};
+		struct __user_cap_data_struct d[2];
+
+		if (syscall(SYS_capget, &h, d))
+			_exit(10);
+		d[CAP_NET_ADMIN / 32].effective &= ~(1U << (CAP_NET_ADMIN % 32));
+		if (syscall(SYS_capset, &h, d))
+			_exit(11);
+		ret = zc_open(&z, &o);
+		if (!ret)
+			z.rq_head = (void *)1;
+		zc_close(&z);
+		_exit(ret == -EPERM ? 0 : 1);
+	}
+	check(reap_child(pid, false), "without CAP_NET_ADMIN: -EPERM");
+
+	/* header split off: the queue cannot take a zcrx */
+	if (cfg_hds_off && cfg_hds_on) {
+		if (system(cfg_hds_off))
+			error(1, 0, "%s", cfg_hds_off);
+		ret = zc_open(&z, &o);
+		check(ret == -EINVAL, "header split off: %s", errname(ret));
+		if (!ret)
+			z.rq_head = (void *)1;
+		zc_close(&z);
+		if (system(cfg_hds_on))
+			error(1, 0, "%s", cfg_hds_on);
+	}
+	nothing_left(pin0, 5, "after the failed registrations");
+
+	/* a second binding of a busy queue */
+	ret = zc_open(&z, &o);
+	check(!ret, "registration on queue %d: %d", cfg_queue, ret);
+	if (!ret) {
+		struct pools p;
+
+		zcrx_pools(&p);
+		check(p.count >= 1 && queue_has_zcrx(cfg_queue),
+		      "page-pool-get: %d pools with IO_URING; queue-get: IO_URING on queue %d",
+		      p.count, cfg_queue);
+		ret = zc_open(&z2, &o);
+		check(ret == -EEXIST || ret == -EBUSY,
+		      "second registration on the bound queue: %s", errname(ret));
+		if (!ret)
+			z2.rq_head = (void *)1;
+		zc_close(&z2);
+
+		/* RECV_ZC errors */
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		ret = recv_zc_res(&z, fd, z.id + 1);
+		check(ret == -EINVAL, "RECV_ZC with an unknown zcrx id: %s",
+		      errname(ret));
+		close(fd);
+		fd = socket(AF_INET, SOCK_DGRAM, 0);
+		ret = recv_zc_res(&z, fd, z.id);
+		check(ret == -EPROTONOSUPPORT, "RECV_ZC on a UDP socket: %s",
+		      errname(ret));
+		close(fd);
+		fd = open("/proc/self/status", O_RDONLY);
+		ret = recv_zc_res(&z, fd, z.id);
+		check(ret == -ENOTSOCK, "RECV_ZC on a file: %s", errname(ret));
+		close(fd);
+	}
+	zc_close(&z);
+	nothing_left(pin0, 10, "after closing the ring");
+}
+
+/* Several write sizes over one registration, @per bytes each */
+static void case_rx(const char *name, struct zc_opts *o, int port,
+		    uint64_t total)
+{
+	static const size_t wsizes[] = { 65536, 9973, 1448, 4096 };
+	long pin0 = vm_pin();
+	uint64_t per = total / 4;
+	struct zc z;
+	unsigned int i;
+	int ret;
+
+	ret = zc_open(&z, o);
+	check(!ret, "%s: registration: %s", name, errname(ret));
+	if (ret) {
+		zc_close(&z);
+		return;
+	}
+	printf("# %s: zcrx id %u, token 0x%llx, %u refill entries, VmPin %ld kB\n",
+	       name, z.id, (unsigned long long)z.token, z.rq_entries, vm_pin());
+	for (i = 0; i < 4; i++) {
+		double t0 = now();
+		bool ok = transfer(&z, port, per + i * 4099, wsizes[i], 0, NULL);
+
+		check(ok, "%s: %llu bytes in writes of %zu, %.1f s", name,
+		      (unsigned long long)per + i * 4099, wsizes[i],
+		      now() - t0);
+	}
+	zc_close(&z);
+	nothing_left(pin0, 10, name);
+}
+
+/* A dma-buf area cannot take copies: a flow on another queue gets EFAULT */
+static void case_dmabuf_efault(void)
+{
+	struct zc_opts o = opts_for(cfg_queue);
+	struct stream st;
+	struct zc z;
+	int ret;
+
+	o.dmabuf = true;
+	ret = zc_open(&z, &o);
+	if (ret) {
+		check(false, "dma-buf registration: %s", errname(ret));
+		zc_close(&z);
+		return;
+	}
+	transfer(&z, cfg_fb_port, 256 << 10, 65536, 0, &st);
+	check(st.final == -EFAULT && !st.got,
+	      "dma-buf area, flow on another queue: final CQE %s after %llu bytes",
+	      errname(st.final), (unsigned long long)st.got);
+	zc_close(&z);
+}
+
+static void case_overflow(void)
+{
+	struct zc_opts o = opts_for(cfg_queue);
+	long pin0 = vm_pin();
+	struct stream st;
+	struct zc z;
+	bool ok;
+	int ret;
+
+	o.cq_entries = 4;
+	ret = zc_open(&z, &o);
+	check(!ret, "registration with a CQ of 4: %s", errname(ret));
+	if (ret) {
+		zc_close(&z);
+		return;
+	}
+	ok = transfer(&z, cfg_port, 1 << 20, 65536, 1000, &st);
+	check(ok && st.enospc > 0,
+	      "CQ overflow: %llu final -ENOSPC CQEs, re-armed, %llu bytes, none lost",
+	      (unsigned long long)st.enospc, (unsigned long long)st.got);
+	zc_close(&z);
+	nothing_left(pin0, 10, "overflow");
+}
+
+/*
+ * Start a stream, receive at least @min bytes holding 16 buffers, then
+ * return with the stream running. The caller tears down.
+ */
+static bool midstream(struct zc *z, int port, struct stream *st, pid_t *pid,
+		      uint64_t min)
+{
+	double t_end = now() + 30;
+	int lfd;
+
+	memset(st, 0, sizeof(*st));
+	lfd = listen_on(port);
+	*pid = sender(port, 64 << 20, 65536, cfg_seed ^ 65536);
+	st->fd = accept_one(lfd);
+	close(lfd);
+	st->want = 64 << 20;
+	st->seed = (cfg_seed ^ 65536) & 0xff;
+	st->hold = 16;
+	arm(z, st, 0);
+	while (st->got < min && st->armed && !st->bad && now() < t_end)
+		reap(z, st, 200);
+	printf("# mid-stream: %llu bytes, %u buffers held\n",
+	       (unsigned long long)st->got, st->nheld);
+	return st->got >= min && !st->bad;
+}
+
+static void case_close(void)
+{
+	struct zc_opts o = opts_for(cfg_queue);
+	long pin0 = vm_pin();
+	struct stream st;
+	struct zc z;
+	pid_t pid;
+	bool ok;
+	int ret;
+
+	ret = zc_open(&z, &o);
+	check(!ret, "registration: %s", errname(ret));
+	if (ret) {
+		zc_close(&z);
+		return;
+	}
+	ok = midstream(&z, cfg_port, &st, &pid, 512 << 10);
+	check(ok, "512 KiB received and checked, 16 buffers held");
+	/* the ring goes with buffers held and the multishot armed */
+	io_uring_queue_exit(&z.ring);
+	z.ring_up = false;
+	close(st.fd);
+	reap_child(pid, true);
+	zc_close(&z);
+	nothing_left(pin0, 10, "ring closed mid-stream");
+
+	ret = zc_open(&z, &o);
+	check(!ret, "registration again on queue %d after the close: %s",
+	      cfg_queue, errname(ret));
+	if (!ret)
+		check(transfer(&z, cfg_port, 1 << 20, 65536, 0, NULL),
+		      "1 MiB through the new registration");
+	zc_close(&z);
+	nothing_left(pin0, 10, "second registration closed");
+}
+
+static void case_delete(void)
+{
+	struct zc_opts o = opts_for(cfg_queue);
+	long pin0 = vm_pin();
+	struct stream st;
+	double t_end;
+	struct zc z;
+	pid_t pid;
+	int ret;
+
+	if (!cfg_delete) {
+		check(false, "delete: no -D command");
+		return;
+	}
+	ret = zc_open(&z, &o);
+	check(!ret, "registration: %s", errname(ret));
+	if (ret) {
+		zc_close(&z);
+		return;
+	}
+	check(midstream(&z, cfg_port, &st, &pid, 512 << 10),
+	      "512 KiB received and checked, 16 buffers held");
+	printf("# %s\n", cfg_delete);
+	if (system(cfg_delete))
+		check(false, "%s failed", cfg_delete);
+	/* The stream stalls or fails; CQEs may still come. No crash. */
+	t_end = now() + 2;
+	while (st.armed && !st.bad && now() < t_end)
+		reap(&z, &st, 200);
+	printf("# after the delete: %llu bytes, armed %d, final %s\n",
+	       (unsigned long long)st.got, st.armed, errname(st.final));
+	check(!st.bad, "bytes before the delete all correct");
+	close(st.fd);
+	reap_child(pid, true);
+	zc_close(&z);
+	ifindex = 0;	/* the device is gone: look at every zcrx pool */
+	nothing_left(pin0, 10, "device deleted mid-stream, then ring closed");
+}
+
+static void case_demo(void)
+{
+	struct zc_opts o = opts_for(cfg_queue);
+	uint64_t len = cfg_mib << 20;
+	struct stream st;
+	double t0, t;
+	struct zc z;
+	int ret;
+	bool ok;
+
+	ret = zc_open(&z, &o);
+	if (ret)
+		error(1, -ret, "zcrx registration");
+	t0 = now();
+	ok = transfer(&z, cfg_port, len, 65536, 0, &st);
+	t = now() - t0;
+	printf("zcrx: %llu bytes received in %llu CQEs, %llu buffers returned, %s\n",
+	       (unsigned long long)st.got, (unsigned long long)st.cqes,
+	       (unsigned long long)st.returned,
+	       ok ? "every byte checked" : "FAILED");
+	printf("zcrx: %.2f s, %.1f MB/s\n", t, st.got / t / 1e6);
+	zc_close(&z);
+	check(ok, "demo transfer");
+}
+
+static void bad_args(void)
+{
+	error(1, 0, "usage: see the comment at the top of the source");
+}
+
+int main(int argc, char **argv)
+{
+	int c, i, nqueues = 4;
+
+	while ((c = getopt(argc, argv, "i:q:n:a:p:P:O:o:D:s:m:Q:")) != -1) {
+		switch (c) {
+		case 'i':
+			cfg_ifname = optarg;
+			break;
+		case 'q':
+			cfg_queue = atoi(optarg);
+			break;
+		case 'n':
+			cfg_netns = optarg;
+			break;
+		case 'a':
+			cfg_addr = optarg;
+			break;
+		case 'p':
+			cfg_port = atoi(optarg);
+			break;
+		case 'P':
+			cfg_fb_port = atoi(optarg);
+			break;
+		case 'O':
+			cfg_hds_off = optarg;
+			break;
+		case 'o':
+			cfg_hds_on = optarg;
+			break;
+		case 'D':
+			cfg_delete = optarg;
+			break;
+		case 's':
+			cfg_seed = strtoul(optarg, NULL, 0) & 0xff;
+			break;
+		case 'm':
+			cfg_mib = strtoul(optarg, NULL, 0);
+			break;
+		case 'Q':
+			nqueues = atoi(optarg);
+			break;
+		default:
+			bad_args();
+		}
+	}
+	if (!cfg_ifname || cfg_queue < 0 || !cfg_netns || !cfg_addr ||
+	    optind == argc || cfg_mib < 1)
+		bad_args();
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	ifindex = if_nametoindex(cfg_ifname);
+	if (!ifindex)
+		error(1, errno, "device %s", cfg_ifname);
+	nl_family = netdev_family();
+
+	for (i = optind; i < argc; i++) {
+		const char *name = argv[i];
+		struct zc_opts o = opts_for(cfg_queue);
+		double t0 = now();
+
+		nfail = 0;
+		printf("# ---- %s\n", name);
+		if (!strcmp(name, "query")) {
+			case_query();
+		} else if (!strcmp(name, "errors")) {
+			case_errors(nqueues);
+		} else if (!strcmp(name, "rx")) {
+			case_rx("user area", &o, cfg_port, cfg_mib << 20);
+		} else if (!strcmp(name, "dmabuf")) {
+			o.dmabuf = true;
+			o.rq_user = true;
+			case_rx("dma-buf area", &o, cfg_port, 2 << 20);
+			case_dmabuf_efault();
+		} else if (!strcmp(name, "nodev")) {
+			o.nodev = true;
+			case_rx("NODEV", &o, cfg_port, 2 << 20);
+		} else if (!strcmp(name, "fallback")) {
+			case_rx("copy fallback (flow on another queue)", &o,
+				cfg_fb_port, 2 << 20);
+		} else if (!strcmp(name, "overflow")) {
+			case_overflow();
+		} else if (!strcmp(name, "close")) {
+			case_close();
+		} else if (!strcmp(name, "delete")) {
+			case_delete();
+		} else if (!strcmp(name, "demo")) {
+			case_demo();
+		} else {
+			error(1, 0, "unknown case %s", name);
+		}
+		printf("CASE %s %s (%.1f s)\n", nfail ? "fail" : "pass",
+		       name, now() - t0);
+	}
+	return 0;
+}
