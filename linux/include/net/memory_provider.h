@@ -66,6 +66,7 @@ void net_iov_area_release(struct net_iov_area *area);
 
 void net_mp_niov_set_page_pool(struct page_pool *pool, struct net_iov *niov);
 bool net_mp_netmem_place_in_cache(struct page_pool *pool, netmem_ref netmem);
+netmem_ref net_mp_netmem_get_recycled(struct page_pool *pool);
 
 int net_mp_bind_rxq(struct net_device *dev, unsigned int rxq_idx,
 		    const struct memory_provider_ops *ops, void *priv,
