@@ -3,8 +3,8 @@
 # The demo, run inside the guest: show the patched kernel and the netdevsim
 # datapath: two ports in two network namespaces linked as peers, header
 # split on, a TCP transfer with every byte checked, per-queue page_pool
-# stats, and devmem TCP into a udmabuf. Later issues extend it with
-# io_uring zero-copy receive.
+# stats, devmem TCP into a udmabuf, and io_uring zero-copy receive into
+# a user-memory area.
 set -eu
 bus=/sys/bus/netdevsim
 ksft=$NETMEM_ROOT/build/out/vm/kselftest_install/net/netmem
@@ -60,6 +60,21 @@ ip netns exec b ethtool -N "$dev_b" flow-type tcp4 dst-port 9001 action 2 loc 1
 ip netns exec b "$ksft/devmem_rx" -l -i "$dev_b" -q 2 -k 1 -p 9001 -s 1 -S 32 &
 ip netns exec a "$tp" -c 192.0.2.2 -L -p 9001 -s 1 -n $((4 << 20)) > /dev/null
 wait
+echo
+echo "== io_uring zero-copy receive: 4 MiB a -> b into a user-memory area bound to queue 2 of b"
+echo "   (IORING_REGISTER_ZCRX_IFQ, multishot IORING_OP_RECV_ZC, buffers back through"
+echo "   the refill ring; every byte checked in the area)"
+# other_rx_bytes: bytes received on the queues of b other than 2
+other_rx_bytes() {
+	ip netns exec b ethtool -S "$dev_b" |
+		awk '$1 ~ /^rx[0-9]+_bytes:$/ && $1 != "rx2_bytes:" { t += $2 } END { print t + 0 }'
+}
+ip netns exec b ethtool -N "$dev_b" flow-type tcp4 dst-port 9002 action 2 loc 2
+o0=$(other_rx_bytes)
+ip netns exec b "$ksft/iou_zcrx" -i "$dev_b" -q 2 -n /run/netns/a -a 192.0.2.2 \
+	-p 9002 -P 9003 -m 4 demo | grep -v '^CASE'
+o1=$(other_rx_bytes)
+echo "zcrx: bytes on other queues (copied by the fallback, not zero-copy): $((o1 - o0))"
 echo
 echo "== a restart of queue 2 leaves the others running"
 echo 2 > /sys/kernel/debug/netdevsim/netdevsim11/ports/0/queue_reset
