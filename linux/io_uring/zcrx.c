@@ -368,9 +368,12 @@ static int io_zcrx_account(struct io_zcrx_ifq *ifq, unsigned long nr_pages)
 {
 	int ret;
 
-	ret = __io_account_mem(ifq->user, nr_pages);
-	if (ret)
-		return ret;
+	/* no user to charge: the ring's creator has CAP_IPC_LOCK */
+	if (ifq->user) {
+		ret = __io_account_mem(ifq->user, nr_pages);
+		if (ret)
+			return ret;
+	}
 	if (ifq->mm_account)
 		atomic64_add(nr_pages, &ifq->mm_account->pinned_vm);
 	ifq->acct_pages += nr_pages;
@@ -379,7 +382,8 @@ static int io_zcrx_account(struct io_zcrx_ifq *ifq, unsigned long nr_pages)
 
 static void io_zcrx_unaccount(struct io_zcrx_ifq *ifq)
 {
-	__io_unaccount_mem(ifq->user, ifq->acct_pages);
+	if (ifq->user)
+		__io_unaccount_mem(ifq->user, ifq->acct_pages);
 	if (ifq->mm_account)
 		atomic64_sub(ifq->acct_pages, &ifq->mm_account->pinned_vm);
 	ifq->acct_pages = 0;
@@ -741,7 +745,8 @@ int io_register_zcrx_ifq(struct io_ring_ctx *ctx, void __user *arg)
 	spin_lock_init(&ifq->rq_lock);
 	INIT_WORK(&ifq->free_work, io_zcrx_free_work);
 	ifq->rq_entries = reg.rq_entries;
-	ifq->user = get_uid(ctx->user);
+	if (ctx->user)
+		ifq->user = get_uid(ctx->user);
 	if (ctx->mm_account) {
 		mmgrab(ctx->mm_account);
 		ifq->mm_account = ctx->mm_account;
