@@ -605,10 +605,8 @@ static void io_zcrx_ifq_free(struct io_zcrx_ifq *ifq)
 	if (ifq->area)
 		io_zcrx_free_area(ifq, ifq->area);
 	io_zcrx_free_region(ifq);
-	if (ifq->user) {
-		io_zcrx_unaccount(ifq);
-		free_uid(ifq->user);
-	}
+	io_zcrx_unaccount(ifq);
+	free_uid(ifq->user);
 	if (ifq->mm_account)
 		mmdrop(ifq->mm_account);
 	put_device(ifq->dma_dev);
