@@ -52,9 +52,9 @@ static int io_query_answer(u32 op, union io_query_answer *ans)
 	case IO_URING_QUERY_ZCRX:
 		if (!IS_ENABLED(CONFIG_IO_URING_ZCRX))
 			return -EOPNOTSUPP;
-		ans->zcrx.register_flags = ZCRX_REG_NODEV;
+		ans->zcrx.register_flags = ZCRX_REG_IMPORT | ZCRX_REG_NODEV;
 		ans->zcrx.area_flags = IORING_ZCRX_AREA_DMABUF;
-		ans->zcrx.nr_ctrl_opcodes = ZCRX_CTRL_FLUSH_RQ + 1;
+		ans->zcrx.nr_ctrl_opcodes = __ZCRX_CTRL_LAST;
 		ans->zcrx.rq_hdr_size = IO_ZCRX_RQ_HDR_SIZE;
 		ans->zcrx.rq_hdr_alignment = IO_ZCRX_RQ_HDR_ALIGN;
 		return sizeof(ans->zcrx);

@@ -17,6 +17,8 @@
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
 #include <linux/highmem.h>
 #include <linux/io_uring.h>
 #include <linux/kernel.h>
@@ -109,7 +111,8 @@ struct io_zcrx_area {
 /**
  * struct io_zcrx_ifq - a zero-copy receive interface queue
  * @area: the buffers
- * @refs: keeps the memory alive: one for the ring, one per page_pool
+ * @refs: keeps the memory alive: one per user, one per page_pool
+ * @users: rings and export files using the zcrx; the last one unbinds it
  * @rq_lock: serialises consumers of the refill ring
  * @rq_entries: entries of the refill ring, a power of two
  * @cached_rq_head: the next entry to consume
@@ -131,6 +134,7 @@ struct io_zcrx_area {
 struct io_zcrx_ifq {
 	struct io_zcrx_area		*area;
 	refcount_t			refs;
+	refcount_t			users;
 	spinlock_t			rq_lock;
 	u32				rq_entries;
 	u32				cached_rq_head;
@@ -649,6 +653,116 @@ static void io_zcrx_shutdown(struct io_zcrx_ifq *ifq)
 	}
 }
 
+static void io_zcrx_drop_user(struct io_zcrx_ifq *ifq)
+{
+	if (refcount_dec_and_test(&ifq->users))
+		io_zcrx_shutdown(ifq);
+	io_zcrx_ifq_put(ifq);
+}
+
+/* Export and import: another ring may use the zcrx through a file */
+
+static int io_zcrx_file_release(struct inode *inode, struct file *file)
+{
+	io_zcrx_drop_user(file->private_data);
+	return 0;
+}
+
+static const struct file_operations io_zcrx_fops = {
+	.owner		= THIS_MODULE,
+	.release	= io_zcrx_file_release,
+};
+
+static void io_zcrx_add_user(struct io_zcrx_ifq *ifq)
+{
+	refcount_inc(&ifq->users);
+	refcount_inc(&ifq->refs);
+}
+
+static void io_zcrx_fill_reg(struct io_zcrx_ifq *ifq, u32 id,
+			     struct io_uring_zcrx_ifq_reg *reg,
+			     struct io_uring_region_desc *rd)
+{
+	reg->zcrx_id = id;
+	reg->rq_entries = ifq->rq_entries;
+	reg->offsets.head = IO_ZCRX_RQ_HEAD_OFF;
+	reg->offsets.tail = IO_ZCRX_RQ_TAIL_OFF;
+	reg->offsets.rqes = IO_ZCRX_RQ_HDR_SIZE;
+	if (!ifq->region_user)
+		rd->mmap_offset = IORING_OFF_ZCRX_REGION |
+				  ((u64)id << IORING_OFF_ZCRX_SHIFT);
+}
+
+static int io_zcrx_export(struct io_zcrx_ifq *ifq, struct zcrx_ctrl *ctrl,
+			  void __user *arg)
+{
+	struct file *file;
+	int fd;
+
+	if (memchr_inv(&ctrl->zc_export, 0, sizeof(ctrl->zc_export)))
+		return -EINVAL;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	io_zcrx_add_user(ifq);
+	file = anon_inode_getfile("[zcrx]", &io_zcrx_fops, ifq, O_CLOEXEC);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		io_zcrx_drop_user(ifq);
+		return PTR_ERR(file);
+	}
+	ctrl->zc_export.zcrx_fd = fd;
+	if (copy_to_user(arg, ctrl, sizeof(*ctrl))) {
+		put_unused_fd(fd);
+		fput(file);
+		return -EFAULT;
+	}
+	fd_install(fd, file);
+	return 0;
+}
+
+/* ZCRX_REG_IMPORT: if_idx is the fd of an exported zcrx, everything else
+ * but the outputs is zero; the region descriptor only gets the mmap offset.
+ */
+static int io_zcrx_import(struct io_ring_ctx *ctx,
+			  struct io_uring_zcrx_ifq_reg *reg,
+			  struct io_uring_region_desc *rd, void __user *arg)
+{
+	struct io_zcrx_ifq *ifq;
+	struct fd f;
+	u32 id;
+	int ret;
+
+	if (reg->flags != ZCRX_REG_IMPORT || reg->if_rxq || reg->rq_entries ||
+	    reg->area_ptr || reg->rx_buf_len ||
+	    memchr_inv(rd, 0, sizeof(*rd)))
+		return -EINVAL;
+	f = fdget(reg->if_idx);
+	if (!f.file)
+		return -EBADF;
+	ret = -EINVAL;
+	if (f.file->f_op != &io_zcrx_fops)
+		goto out;
+	ifq = f.file->private_data;
+	io_zcrx_add_user(ifq);
+	ret = xa_alloc(&ctx->zcrx_ctxs, &id, ifq,
+		       XA_LIMIT(0, IO_ZCRX_MAX_IFQS - 1), GFP_KERNEL);
+	if (ret) {
+		io_zcrx_drop_user(ifq);
+		goto out;
+	}
+	io_zcrx_fill_reg(ifq, id, reg, rd);
+	if (copy_to_user(arg, reg, sizeof(*reg)) ||
+	    copy_to_user(u64_to_user_ptr(reg->region_ptr), rd, sizeof(*rd))) {
+		xa_erase(&ctx->zcrx_ctxs, id);
+		io_zcrx_drop_user(ifq);
+		ret = -EFAULT;
+	}
+out:
+	fdput(f);
+	return ret;
+}
+
 /* Registration */
 
 static int io_zcrx_bind(struct io_zcrx_ifq *ifq,
@@ -717,8 +831,10 @@ int io_register_zcrx_ifq(struct io_ring_ctx *ctx, void __user *arg)
 	if (memchr_inv(reg.__resv, 0, sizeof(reg.__resv)) || reg.zcrx_id ||
 	    memchr_inv(&reg.offsets, 0, sizeof(reg.offsets)))
 		return -EINVAL;
-	if (reg.flags & ~ZCRX_REG_NODEV)
+	if (reg.flags & ~(ZCRX_REG_NODEV | ZCRX_REG_IMPORT))
 		return -EINVAL;
+	if (reg.flags & ZCRX_REG_IMPORT)
+		return io_zcrx_import(ctx, &reg, &rd, arg);
 	nodev = reg.flags & ZCRX_REG_NODEV;
 	if ((!nodev && reg.if_rxq == -1) || !reg.rq_entries)
 		return -EINVAL;
@@ -740,6 +856,7 @@ int io_register_zcrx_ifq(struct io_ring_ctx *ctx, void __user *arg)
 	if (!ifq)
 		return -ENOMEM;
 	refcount_set(&ifq->refs, 1);
+	refcount_set(&ifq->users, 1);
 	spin_lock_init(&ifq->rq_lock);
 	INIT_WORK(&ifq->free_work, io_zcrx_free_work);
 	ifq->rq_entries = reg.rq_entries;
@@ -765,14 +882,8 @@ int io_register_zcrx_ifq(struct io_ring_ctx *ctx, void __user *arg)
 	if (ret)
 		goto err;
 
-	reg.zcrx_id = id;
-	reg.offsets.head = IO_ZCRX_RQ_HEAD_OFF;
-	reg.offsets.tail = IO_ZCRX_RQ_TAIL_OFF;
-	reg.offsets.rqes = IO_ZCRX_RQ_HDR_SIZE;
+	io_zcrx_fill_reg(ifq, id, &reg, &rd);
 	area_reg.rq_area_token = 0;
-	if (!ifq->region_user)
-		rd.mmap_offset = IORING_OFF_ZCRX_REGION |
-				 ((u64)id << IORING_OFF_ZCRX_SHIFT);
 	if (copy_to_user(arg, &reg, sizeof(reg)) ||
 	    copy_to_user(u64_to_user_ptr(reg.region_ptr), &rd, sizeof(rd)) ||
 	    copy_to_user(u64_to_user_ptr(reg.area_ptr), &area_reg,
@@ -800,8 +911,7 @@ void io_unregister_zcrx_ifqs(struct io_ring_ctx *ctx)
 
 	xa_for_each(&ctx->zcrx_ctxs, id, ifq) {
 		xa_erase(&ctx->zcrx_ctxs, id);
-		io_zcrx_shutdown(ifq);
-		io_zcrx_ifq_put(ifq);
+		io_zcrx_drop_user(ifq);
 	}
 	xa_destroy(&ctx->zcrx_ctxs);
 }
@@ -811,8 +921,11 @@ void io_unregister_zcrx_ifqs(struct io_ring_ctx *ctx)
  * @ctx: the ring, its uring_lock held
  * @arg: struct zcrx_ctrl
  *
+ * ZCRX_CTRL_FLUSH_RQ consumes the refill ring now; ZCRX_CTRL_EXPORT returns
+ * an fd another ring imports the zcrx from (ZCRX_REG_IMPORT).
+ *
  * Return: 0, -EFAULT, -EINVAL for an unknown zcrx, op or reserved bits
- * set, -EOPNOTSUPP for ZCRX_CTRL_EXPORT.
+ * set, or the error of creating the fd.
  */
 int io_register_zcrx_ctrl(struct io_ring_ctx *ctx, void __user *arg)
 {
@@ -834,7 +947,7 @@ int io_register_zcrx_ctrl(struct io_ring_ctx *ctx, void __user *arg)
 		io_zcrx_ring_refill(ifq, NULL);
 		return 0;
 	case ZCRX_CTRL_EXPORT:
-		return -EOPNOTSUPP;
+		return io_zcrx_export(ifq, &ctrl, arg);
 	}
 	return -EINVAL;
 }
