@@ -103,7 +103,7 @@ struct io_zcrx_area {
 	struct dma_buf			*dmabuf;
 	struct dma_buf_attachment	*attach;
 	struct sg_table			*sgt;
-	spinlock_t			freelist_lock;
+	spinlock_t			freelist_lock;	/* @freelist */
 	u32				free_count;
 	u32				*freelist;
 };
@@ -135,7 +135,7 @@ struct io_zcrx_ifq {
 	struct io_zcrx_area		*area;
 	refcount_t			refs;
 	refcount_t			users;
-	spinlock_t			rq_lock;
+	spinlock_t			rq_lock;	/* refill consumers */
 	u32				rq_entries;
 	u32				cached_rq_head;
 	u32				*rq_head;
@@ -217,6 +217,7 @@ static void io_zcrx_ring_refill(struct io_zcrx_ifq *ifq,
 
 	spin_lock_bh(&ifq->rq_lock);
 	head = ifq->cached_rq_head;
+	/* Pairs with user space's store-release of the tail. */
 	entries = smp_load_acquire(ifq->rq_tail) - head;
 	entries = min3(entries, ifq->rq_entries, IO_ZCRX_REFILL_BATCH);
 	for (; entries; entries--, head++) {
@@ -235,6 +236,7 @@ static void io_zcrx_ring_refill(struct io_zcrx_ifq *ifq,
 		io_zcrx_return_niov(&area->nia.niovs[idx], pool);
 	}
 	ifq->cached_rq_head = head;
+	/* Entries are read before user space may reuse their slots. */
 	smp_store_release(ifq->rq_head, head);
 	spin_unlock_bh(&ifq->rq_lock);
 }
