@@ -3,40 +3,35 @@
  * The netdev generic netlink family and the dma-buf memory provider.
  *
  *   devmem_nl -i IFINDEX -d DEV -q QUEUE -o OTHERQ -p PORT -c CLIENT_CMD
- *             -H HDS_CMD [-t TIMEOUT]
- *   devmem_nl -i IFINDEX -q QUEUE -w [-p PORT]
+ *             -H HDS_CMD [-D NSIM_ID] [-t TIMEOUT]
  *
  * Runs in the receiving namespace; raw generic netlink over libc sockets.
- * The dma-buf is a udmabuf made from a sealed memfd.
+ * The dma-buf is a udmabuf made from a sealed memfd. CLIENT_CMD is a
+ * tcp_pattern sender in the peer namespace without -p and -n: devmem_nl
+ * appends them for each flow, to PORT, PORT + 1 and PORT + 2, all three
+ * steered to QUEUE.
  *
- * The first form binds QUEUE and checks: bind-rx errors with their errno
- * (bad ifindex, empty queue list, tx queue, bad fd, a memfd, header split
- * off through HDS_CMD ("off"/"on" appended), queue already bound, no
- * CAP_NET_ADMIN, out of range), that a failed multi-queue bind leaves no
- * queue bound, queue-get and page-pool-get reporting the binding, the
- * page-pool add notification, page-pool-stats-get against ethtool -S DEV,
- * that a TCP flow steered to QUEUE (CLIENT_CMD sends it to PORT) is
- * unreadable (recv() fails with EFAULT), then that closing the netlink
- * socket unbinds the queue, frees its pools and detaches the dma-buf, and
- * that binding again works. Unimplemented commands are -EOPNOTSUPP.
+ * It binds QUEUE and checks: bind-rx errors with their errno (bad ifindex,
+ * empty queue list, tx queue, bad fd, a memfd, header split off through
+ * HDS_CMD ("off"/"on" appended), queue already bound, no CAP_NET_ADMIN,
+ * out of range), that a failed multi-queue bind leaves no queue bound,
+ * queue-get and page-pool-get reporting the binding, the page-pool add
+ * notification, page-pool-stats-get against ethtool -S DEV, that a TCP
+ * flow steered to QUEUE is unreadable (recv() fails with EFAULT), then
+ * that closing the netlink socket unbinds the queue, frees its pools and
+ * detaches the dma-buf, that binding again works, and that a plain flow on
+ * the queue then arrives whole. Unimplemented commands are -EOPNOTSUPP.
  *
- * The second form (-w) binds QUEUE, prints "bound ID", with -p accepts a
- * connection and prints "data" once payload arrived (left unread), then
- * waits for its stdin to close: meanwhile the device is deleted. It checks
- * that the pool is listed as detached with buffers in flight, closes the
- * connection and the netlink socket, and that the pools go and the dma-buf
- * is detached and released.
+ * With -D it then binds again, lets a connection's payload sit in the
+ * dma-buf unread and deletes netdevsim device NSIM_ID: the pool must be
+ * listed detached with buffers in flight, and once the connection and the
+ * netlink socket close, the pools go and the dma-buf is released.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <error.h>
 #include <fcntl.h>
 #include <linux/capability.h>
-#include <linux/genetlink.h>
-#include <linux/netdev.h>
-#include <linux/netlink.h>
-#include <linux/types.h>
-#include <linux/udmabuf.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -51,12 +46,14 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "netmem_nl.h"
+
 #define DMABUF_SIZE	(4 << 20)
-#define MSG_SIZE	16384
 
 static int cfg_ifindex;
 static const char *cfg_dev;
@@ -65,7 +62,7 @@ static int cfg_other = -1;
 static int cfg_port;
 static const char *cfg_client;
 static const char *cfg_hds;
-static bool cfg_wait;
+static const char *cfg_nsim_id;
 static int cfg_timeout = 30;
 
 static __u16 family_id;
@@ -82,271 +79,13 @@ static void result(const char *name, bool ok)
 		failures++;
 }
 
-/* netlink messages */
-
-struct msg {
-	union {
-		struct nlmsghdr nlh;
-		char buf[MSG_SIZE];
-	};
-};
-
-static struct nlattr *attr_put(struct msg *m, __u16 type, const void *data,
-			       size_t len)
-{
-	struct nlattr *a = (void *)(m->buf + NLMSG_ALIGN(m->nlh.nlmsg_len));
-
-	a->nla_type = type;
-	a->nla_len = NLA_HDRLEN + len;
-	if (len)
-		memcpy((char *)a + NLA_HDRLEN, data, len);
-	m->nlh.nlmsg_len = NLMSG_ALIGN(m->nlh.nlmsg_len) + NLA_ALIGN(a->nla_len);
-	return a;
-}
-
-static void attr_u32(struct msg *m, __u16 type, __u32 v)
-{
-	attr_put(m, type, &v, sizeof(v));
-}
-
-static struct nlattr *nest_start(struct msg *m, __u16 type)
-{
-	return attr_put(m, type | NLA_F_NESTED, NULL, 0);
-}
-
-static void nest_end(struct msg *m, struct nlattr *nest)
-{
-	nest->nla_len = m->buf + m->nlh.nlmsg_len - (char *)nest;
-}
-
-static void msg_init(struct msg *m, __u16 type, __u16 flags, __u8 cmd)
-{
-	struct genlmsghdr *g;
-
-	memset(m->buf, 0, NLMSG_HDRLEN + GENL_HDRLEN);
-	m->nlh.nlmsg_type = type;
-	m->nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-	m->nlh.nlmsg_len = NLMSG_HDRLEN + GENL_HDRLEN;
-	g = NLMSG_DATA(&m->nlh);
-	g->cmd = cmd;
-	g->version = 1;
-}
-
-static struct nlattr *attr_first(void *start)
-{
-	return start;
-}
-
-/* Is @a a whole attribute before @end? */
-static bool attr_ok(const struct nlattr *a, const void *end)
-{
-	const char *p = (const char *)a;
-
-	return p + NLA_HDRLEN <= (const char *)end && a->nla_len >= NLA_HDRLEN &&
-	       p + a->nla_len <= (const char *)end;
-}
-
-static struct nlattr *attr_next(struct nlattr *a)
-{
-	return (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
-}
-
-static void *attr_data(struct nlattr *a)
-{
-	return (char *)a + NLA_HDRLEN;
-}
-
-static int attr_len(struct nlattr *a)
-{
-	return a->nla_len - NLA_HDRLEN;
-}
-
-static __u64 attr_uint(struct nlattr *a)
-{
-	__u64 v64;
-	__u32 v32;
-
-	if (attr_len(a) == 8) {
-		memcpy(&v64, attr_data(a), 8);
-		return v64;
-	}
-	memcpy(&v32, attr_data(a), 4);
-	return v32;
-}
-
-/* Attributes of one reply, indexed by type */
-#define MAX_ATTR 32
-struct reply {
-	struct nlattr *tb[MAX_ATTR];
-	__u8 cmd;
-};
-
-static void parse_attrs(struct nlattr **tb, void *start, int len)
-{
-	struct nlattr *a;
-
-	memset(tb, 0, sizeof(*tb) * MAX_ATTR);
-	for (a = attr_first(start); attr_ok(a, (char *)start + len);
-	     a = attr_next(a)) {
-		int t = a->nla_type & NLA_TYPE_MASK;
-
-		if (t < MAX_ATTR)
-			tb[t] = a;
-	}
-}
-
-typedef void (*reply_cb)(struct reply *r, void *ctx);
-
-static int nl_open(void)
-{
-	int one = 1;
-	int fd;
-
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-	if (fd < 0)
-		error(1, errno, "socket(NETLINK_GENERIC)");
-	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
-	return fd;
-}
-
-static __u32 seq_no = 1;
-
-/* The errno of an ack, printing its extack message if any */
-static int ack_error(struct nlmsghdr *nlh)
-{
-	struct nlmsgerr *e = NLMSG_DATA(nlh);
-	char *start = (char *)(e + 1);
-	char *end = (char *)nlh + nlh->nlmsg_len;
-	struct nlattr *a;
-
-	if (!e->error || !(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return e->error;
-	for (a = attr_first(start); attr_ok(a, end); a = attr_next(a))
-		if (a->nla_type == NLMSGERR_ATTR_MSG)
-			printf("# extack: %s\n", (char *)attr_data(a));
-	return e->error;
-}
-
-/* Send @m, hand each data message to @cb; return 0 or the negative errno
- * of the final ack.
- */
-static int nl_txn(int fd, struct msg *m, reply_cb cb, void *ctx)
-{
-	static char rbuf[65536];
-	__u32 seq = seq_no++;
-	struct nlmsghdr *nlh;
-	ssize_t n;
-
-	m->nlh.nlmsg_seq = seq;
-	if (send(fd, m->buf, m->nlh.nlmsg_len, 0) != (ssize_t)m->nlh.nlmsg_len)
-		error(1, errno, "netlink send");
-
-	for (;;) {
-		n = recv(fd, rbuf, sizeof(rbuf), 0);
-		if (n < 0)
-			error(1, errno, "netlink recv");
-		for (nlh = (void *)rbuf; NLMSG_OK(nlh, n);
-		     nlh = NLMSG_NEXT(nlh, n)) {
-			if (nlh->nlmsg_seq != seq)
-				continue;
-			if (nlh->nlmsg_type == NLMSG_ERROR)
-				return ack_error(nlh);
-			if (nlh->nlmsg_type == NLMSG_DONE)
-				return 0;
-			if (cb) {
-				struct genlmsghdr *g = NLMSG_DATA(nlh);
-				struct reply r;
-
-				r.cmd = g->cmd;
-				parse_attrs(r.tb, (char *)g + GENL_HDRLEN,
-					    nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN);
-				cb(&r, ctx);
-			}
-		}
-	}
-}
-
-static void family_cb(struct reply *r, void *ctx)
-{
-	struct nlattr *grp, *a, *groups;
-	struct nlattr *tb[MAX_ATTR];
-	char *end;
-
-	(void)ctx;
-
-	if (r->tb[CTRL_ATTR_FAMILY_ID])
-		family_id = *(__u16 *)attr_data(r->tb[CTRL_ATTR_FAMILY_ID]);
-	groups = r->tb[CTRL_ATTR_MCAST_GROUPS];
-	if (!groups)
-		return;
-	end = (char *)attr_data(groups) + attr_len(groups);
-	for (grp = attr_first(attr_data(groups)); attr_ok(grp, end);
-	     grp = attr_next(grp)) {
-		parse_attrs(tb, attr_data(grp), attr_len(grp));
-		a = tb[CTRL_ATTR_MCAST_GRP_NAME];
-		if (a && !strcmp(attr_data(a), NETDEV_MCGRP_PAGE_POOL) &&
-		    tb[CTRL_ATTR_MCAST_GRP_ID])
-			grp_page_pool = *(__u32 *)attr_data(tb[CTRL_ATTR_MCAST_GRP_ID]);
-	}
-}
-
-static void resolve_family(void)
-{
-	struct msg m;
-	int fd = nl_open();
-	int err;
-
-	msg_init(&m, GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY);
-	attr_put(&m, CTRL_ATTR_FAMILY_NAME, NETDEV_FAMILY_NAME,
-		 sizeof(NETDEV_FAMILY_NAME));
-	err = nl_txn(fd, &m, family_cb, NULL);
-	if (err || !family_id)
-		error(1, -err, "no \"netdev\" generic netlink family");
-	close(fd);
-}
-
 /* bind-rx */
-
-struct bind_q {
-	__u32 id, type;
-};
-
-static void bind_cb(struct reply *r, void *ctx)
-{
-	if (r->tb[NETDEV_A_DMABUF_ID])
-		*(__u32 *)ctx = attr_uint(r->tb[NETDEV_A_DMABUF_ID]);
-}
-
-/* Return the binding id (> 0) or the negative errno. */
-static int bind_rx(int fd, int ifindex, int dmabuf, const struct bind_q *q,
-		   int nq)
-{
-	__u32 id = 0;
-	struct nlattr *nest;
-	struct msg m;
-	int err, i;
-
-	msg_init(&m, family_id, 0, NETDEV_CMD_BIND_RX);
-	attr_u32(&m, NETDEV_A_DMABUF_IFINDEX, ifindex);
-	attr_u32(&m, NETDEV_A_DMABUF_FD, dmabuf);
-	for (i = 0; i < nq; i++) {
-		nest = nest_start(&m, NETDEV_A_DMABUF_QUEUES);
-		attr_u32(&m, NETDEV_A_QUEUE_ID, q[i].id);
-		attr_u32(&m, NETDEV_A_QUEUE_TYPE, q[i].type);
-		nest_end(&m, nest);
-	}
-	err = nl_txn(fd, &m, bind_cb, &id);
-	if (err)
-		return err;
-	return id ? (int)id : -ENODATA;
-}
 
 static int bind_one(int fd, int dmabuf, int queue)
 {
-	struct bind_q q = { queue, NETDEV_QUEUE_TYPE_RX };
+	struct netdev_bind_q q = { queue, NETDEV_QUEUE_TYPE_RX };
 
-	return bind_rx(fd, cfg_ifindex, dmabuf, &q, 1);
+	return netdev_bind_rx(fd, family_id, cfg_ifindex, dmabuf, &q, 1);
 }
 
 /* queue-get */
@@ -359,17 +98,17 @@ struct queue_info {
 	int bound_rx_id;
 };
 
-static void queue_cb(struct reply *r, void *ctx)
+static void queue_cb(struct nl_reply *r, void *ctx)
 {
 	struct queue_info *qi = ctx;
 
 	qi->count++;
-	qi->id = r->tb[NETDEV_A_QUEUE_ID] ? (int)attr_uint(r->tb[NETDEV_A_QUEUE_ID]) : -1;
-	qi->type = r->tb[NETDEV_A_QUEUE_TYPE] ? (int)attr_uint(r->tb[NETDEV_A_QUEUE_TYPE]) : -1;
+	qi->id = r->tb[NETDEV_A_QUEUE_ID] ? (int)nl_attr_uint(r->tb[NETDEV_A_QUEUE_ID]) : -1;
+	qi->type = r->tb[NETDEV_A_QUEUE_TYPE] ? (int)nl_attr_uint(r->tb[NETDEV_A_QUEUE_TYPE]) : -1;
 	qi->ifindex = r->tb[NETDEV_A_QUEUE_IFINDEX] ?
-		      (int)attr_uint(r->tb[NETDEV_A_QUEUE_IFINDEX]) : -1;
+		      (int)nl_attr_uint(r->tb[NETDEV_A_QUEUE_IFINDEX]) : -1;
 	qi->dmabuf = r->tb[NETDEV_A_QUEUE_DMABUF] ?
-		     (long)attr_uint(r->tb[NETDEV_A_QUEUE_DMABUF]) : -1;
+		     (long)nl_attr_uint(r->tb[NETDEV_A_QUEUE_DMABUF]) : -1;
 	if (qi->dmabuf >= 0 && qi->type == NETDEV_QUEUE_TYPE_RX) {
 		qi->bound_rx++;
 		qi->bound_rx_id = qi->id;
@@ -378,13 +117,13 @@ static void queue_cb(struct reply *r, void *ctx)
 
 static int queue_get(int fd, int queue, int type, struct queue_info *qi)
 {
-	struct msg m;
+	struct nl_msg m;
 
 	memset(qi, 0, sizeof(*qi));
-	msg_init(&m, family_id, 0, NETDEV_CMD_QUEUE_GET);
-	attr_u32(&m, NETDEV_A_QUEUE_IFINDEX, cfg_ifindex);
-	attr_u32(&m, NETDEV_A_QUEUE_TYPE, type);
-	attr_u32(&m, NETDEV_A_QUEUE_ID, queue);
+	nl_msg_init(&m, family_id, 0, NETDEV_CMD_QUEUE_GET);
+	nl_put_u32(&m, NETDEV_A_QUEUE_IFINDEX, cfg_ifindex);
+	nl_put_u32(&m, NETDEV_A_QUEUE_TYPE, type);
+	nl_put_u32(&m, NETDEV_A_QUEUE_ID, queue);
 	return nl_txn(fd, &m, queue_cb, qi);
 }
 
@@ -397,80 +136,6 @@ static long queue_dmabuf(int fd, int queue)
 	if (err)
 		return err;
 	return qi.dmabuf;
-}
-
-/* page-pool-get */
-
-#define MAX_POOLS 64
-struct pool_info {
-	__u64 id;
-	int ifindex;
-	long dmabuf;
-	__u64 inflight, inflight_mem, detach_time;
-};
-
-struct pool_list {
-	int n;
-	struct pool_info p[MAX_POOLS];
-};
-
-static void pool_cb(struct reply *r, void *ctx)
-{
-	struct pool_list *pl = ctx;
-	struct pool_info *p;
-
-	if (pl->n == MAX_POOLS)
-		return;
-	p = &pl->p[pl->n++];
-	memset(p, 0, sizeof(*p));
-	p->dmabuf = -1;
-	if (r->tb[NETDEV_A_PAGE_POOL_ID])
-		p->id = attr_uint(r->tb[NETDEV_A_PAGE_POOL_ID]);
-	if (r->tb[NETDEV_A_PAGE_POOL_IFINDEX])
-		p->ifindex = attr_uint(r->tb[NETDEV_A_PAGE_POOL_IFINDEX]);
-	if (r->tb[NETDEV_A_PAGE_POOL_DMABUF])
-		p->dmabuf = attr_uint(r->tb[NETDEV_A_PAGE_POOL_DMABUF]);
-	if (r->tb[NETDEV_A_PAGE_POOL_INFLIGHT])
-		p->inflight = attr_uint(r->tb[NETDEV_A_PAGE_POOL_INFLIGHT]);
-	if (r->tb[NETDEV_A_PAGE_POOL_INFLIGHT_MEM])
-		p->inflight_mem = attr_uint(r->tb[NETDEV_A_PAGE_POOL_INFLIGHT_MEM]);
-	if (r->tb[NETDEV_A_PAGE_POOL_DETACH_TIME])
-		p->detach_time = attr_uint(r->tb[NETDEV_A_PAGE_POOL_DETACH_TIME]);
-}
-
-static int pool_dump(int fd, struct pool_list *pl)
-{
-	struct msg m;
-
-	pl->n = 0;
-	msg_init(&m, family_id, NLM_F_DUMP, NETDEV_CMD_PAGE_POOL_GET);
-	return nl_txn(fd, &m, pool_cb, pl);
-}
-
-static int pool_get(int fd, __u64 id, struct pool_list *pl)
-{
-	struct msg m;
-
-	pl->n = 0;
-	msg_init(&m, family_id, 0, NETDEV_CMD_PAGE_POOL_GET);
-	attr_u32(&m, NETDEV_A_PAGE_POOL_ID, id);
-	return nl_txn(fd, &m, pool_cb, pl);
-}
-
-/* Pools of our device that carry binding @binding */
-static int pools_of_binding(int fd, long binding, struct pool_list *out)
-{
-	struct pool_list pl;
-	int i, err;
-
-	out->n = 0;
-	err = pool_dump(fd, &pl);
-	if (err)
-		return err;
-	for (i = 0; i < pl.n; i++)
-		if (pl.p[i].dmabuf == binding)
-			out->p[out->n++] = pl.p[i];
-	return 0;
 }
 
 /* page-pool-stats-get */
@@ -490,37 +155,37 @@ struct pool_stats {
 	bool have[NSTATS];
 };
 
-static void stats_cb(struct reply *r, void *ctx)
+static void stats_cb(struct nl_reply *r, void *ctx)
 {
 	struct pool_stats *s = ctx;
-	struct nlattr *tb[MAX_ATTR];
+	struct nlattr *tb[NL_MAX_ATTR];
 	int i;
 
 	s->count++;
 	if (r->tb[NETDEV_A_PAGE_POOL_STATS_INFO]) {
-		parse_attrs(tb, attr_data(r->tb[NETDEV_A_PAGE_POOL_STATS_INFO]),
-			    attr_len(r->tb[NETDEV_A_PAGE_POOL_STATS_INFO]));
+		nl_parse(tb, nl_attr_data(r->tb[NETDEV_A_PAGE_POOL_STATS_INFO]),
+			 nl_attr_len(r->tb[NETDEV_A_PAGE_POOL_STATS_INFO]));
 		if (tb[NETDEV_A_PAGE_POOL_ID])
-			s->id = attr_uint(tb[NETDEV_A_PAGE_POOL_ID]);
+			s->id = nl_attr_uint(tb[NETDEV_A_PAGE_POOL_ID]);
 	}
 	for (i = 0; i < NSTATS; i++) {
 		struct nlattr *a = r->tb[NETDEV_A_PAGE_POOL_STATS_ALLOC_FAST + i];
 
 		s->have[i] = a;
-		s->v[i] = a ? attr_uint(a) : 0;
+		s->v[i] = a ? nl_attr_uint(a) : 0;
 	}
 }
 
 static int pool_stats_get(int fd, __u64 id, struct pool_stats *s)
 {
 	struct nlattr *nest;
-	struct msg m;
+	struct nl_msg m;
 
 	memset(s, 0, sizeof(*s));
-	msg_init(&m, family_id, 0, NETDEV_CMD_PAGE_POOL_STATS_GET);
-	nest = nest_start(&m, NETDEV_A_PAGE_POOL_STATS_INFO);
-	attr_u32(&m, NETDEV_A_PAGE_POOL_ID, id);
-	nest_end(&m, nest);
+	nl_msg_init(&m, family_id, 0, NETDEV_CMD_PAGE_POOL_STATS_GET);
+	nest = nl_nest_start(&m, NETDEV_A_PAGE_POOL_STATS_INFO);
+	nl_put_u32(&m, NETDEV_A_PAGE_POOL_ID, id);
+	nl_nest_end(&m, nest);
 	return nl_txn(fd, &m, stats_cb, s);
 }
 
@@ -552,34 +217,29 @@ static bool ethtool_pp_stats(int queue, __u64 *v)
 	return found == NSTATS;
 }
 
+/* ethtool -S DEV: the counter @stat, or -1 */
+static long long ethtool_stat(const char *stat)
+{
+	char cmd[256], line[256], name[128];
+	unsigned long long val;
+	long long v = -1;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "ethtool -S %s", cfg_dev);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " %127[^:]: %llu", name, &val) == 2 &&
+		    !strcmp(name, stat))
+			v = val;
+	pclose(f);
+	return v;
+}
+
 /* dma-buf */
 
 static int memfd;
-
-static int make_udmabuf(void)
-{
-	struct udmabuf_create create = {};
-	int dev, buf;
-
-	memfd = memfd_create("devmem_nl", MFD_ALLOW_SEALING | MFD_CLOEXEC);
-	if (memfd < 0)
-		error(1, errno, "memfd_create");
-	if (ftruncate(memfd, DMABUF_SIZE))
-		error(1, errno, "ftruncate");
-	if (fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK))
-		error(1, errno, "F_SEAL_SHRINK");
-	dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
-	if (dev < 0)
-		error(4, errno, "/dev/udmabuf");
-	create.memfd = memfd;
-	create.flags = UDMABUF_FLAGS_CLOEXEC;
-	create.size = DMABUF_SIZE;
-	buf = ioctl(dev, UDMABUF_CREATE, &create);
-	if (buf < 0)
-		error(1, errno, "UDMABUF_CREATE");
-	close(dev);
-	return buf;
-}
 
 /* From the dma-buf debugfs: devices attached to the buffer behind @fd and
  * the file's reference count; -1 if it is not listed.
@@ -681,27 +341,56 @@ static int bind_without_cap(int dmabuf)
 
 static int raw_cmd(int fd, __u8 cmd)
 {
-	struct msg m;
+	struct nl_msg m;
 
-	msg_init(&m, family_id, 0, cmd);
+	nl_msg_init(&m, family_id, 0, cmd);
 	return nl_txn(fd, &m, NULL, NULL);
 }
 
 /* the unreadable flow */
 
-static pid_t run_client(void)
+/* Run CLIENT_CMD -p @port -n @bytes: a tcp_pattern sender in the peer */
+static pid_t run_client(int port, int bytes)
 {
-	pid_t pid = fork();
+	char cmd[1024];
+	pid_t pid;
 
+	snprintf(cmd, sizeof(cmd), "%s -p %d -n %d >/dev/null 2>&1", cfg_client,
+		 port, bytes);
+	pid = fork();
 	if (pid < 0)
 		error(1, errno, "fork");
 	if (!pid) {
 		/* Its own process group: killing it takes the sender too. */
 		setpgid(0, 0);
-		execl("/bin/sh", "sh", "-c", cfg_client, (char *)NULL);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
 	return pid;
+}
+
+/* The child @pid's exit code, or -1; with @kill_it SIGKILL it first. */
+static int end_client(pid_t pid, bool kill_it)
+{
+	int status;
+
+	if (kill_it)
+		kill(-pid, SIGKILL);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* Accept a connection on @lfd within the timeout: the fd or -1 */
+static int accept_timeout(int lfd)
+{
+	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+
+	if (poll(&pfd, 1, cfg_timeout * 1000) != 1) {
+		printf("# no connection\n");
+		return -1;
+	}
+	return accept(lfd, NULL, NULL);
 }
 
 static int listen_port(int port)
@@ -726,24 +415,16 @@ static bool unreadable_flow(void)
 {
 	struct pollfd pfd;
 	char buf[4096];
-	int lfd, fd, status;
+	int lfd, fd;
 	ssize_t n;
 	pid_t pid;
 	bool ok;
 
 	lfd = listen_port(cfg_port);
-	pid = run_client();
-	pfd.fd = lfd;
-	pfd.events = POLLIN;
-	if (poll(&pfd, 1, cfg_timeout * 1000) != 1) {
-		printf("# no connection\n");
-		kill(-pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		close(lfd);
-		return false;
-	}
-	fd = accept(lfd, NULL, NULL);
+	pid = run_client(cfg_port, 1 << 20);
+	fd = accept_timeout(lfd);
 	pfd.fd = fd;
+	pfd.events = POLLIN;
 	ok = fd >= 0 && poll(&pfd, 1, cfg_timeout * 1000) == 1;
 	if (ok) {
 		n = recv(fd, buf, sizeof(buf), 0);
@@ -761,8 +442,7 @@ static bool unreadable_flow(void)
 	if (fd >= 0)
 		close(fd);
 	close(lfd);
-	kill(-pid, SIGKILL);
-	waitpid(pid, &status, 0);
+	end_client(pid, true);
 	return ok;
 }
 
@@ -777,7 +457,7 @@ static void ntf_drain(int fd, struct ntf_seen *seen)
 {
 	static char rbuf[65536];
 	struct nlmsghdr *nlh;
-	struct reply r;
+	struct nl_reply r;
 	ssize_t n;
 
 	for (;;) {
@@ -789,20 +469,17 @@ static void ntf_drain(int fd, struct ntf_seen *seen)
 		}
 		for (nlh = (void *)rbuf; NLMSG_OK(nlh, n);
 		     nlh = NLMSG_NEXT(nlh, n)) {
-			struct genlmsghdr *g = NLMSG_DATA(nlh);
-
 			if (nlh->nlmsg_type != family_id)
 				continue;
-			parse_attrs(r.tb, (char *)g + GENL_HDRLEN,
-				    nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN);
+			nl_parse_msg(nlh, &r);
 			printf("# notification: cmd %d, pool %llu, dmabuf %lld\n",
-			       g->cmd, r.tb[NETDEV_A_PAGE_POOL_ID] ?
-			       (unsigned long long)attr_uint(r.tb[NETDEV_A_PAGE_POOL_ID]) : 0,
+			       r.cmd, r.tb[NETDEV_A_PAGE_POOL_ID] ?
+			       (unsigned long long)nl_attr_uint(r.tb[NETDEV_A_PAGE_POOL_ID]) : 0,
 			       r.tb[NETDEV_A_PAGE_POOL_DMABUF] ?
-			       (long long)attr_uint(r.tb[NETDEV_A_PAGE_POOL_DMABUF]) : -1LL);
-			if (g->cmd == NETDEV_CMD_PAGE_POOL_ADD_NTF &&
+			       (long long)nl_attr_uint(r.tb[NETDEV_A_PAGE_POOL_DMABUF]) : -1LL);
+			if (r.cmd == NETDEV_CMD_PAGE_POOL_ADD_NTF &&
 			    r.tb[NETDEV_A_PAGE_POOL_DMABUF] &&
-			    (long)attr_uint(r.tb[NETDEV_A_PAGE_POOL_DMABUF]) ==
+			    (long)nl_attr_uint(r.tb[NETDEV_A_PAGE_POOL_DMABUF]) ==
 			    seen->binding)
 				seen->add_with_binding++;
 		}
@@ -847,11 +524,11 @@ static bool stats_match(int nl, __u64 pool_id)
 
 static bool wait_pools_gone(int nl, long binding)
 {
-	struct pool_list pl;
+	struct netdev_pool_list pl;
 	int i, j;
 
 	for (i = 0; i < 100; i++) {
-		if (pools_of_binding(nl, binding, &pl))
+		if (netdev_pools_of_binding(nl, family_id, binding, &pl))
 			return false;
 		for (j = 0; j < pl.n; j++)
 			if (pl.p[j].inflight)
@@ -864,10 +541,119 @@ static bool wait_pools_gone(int nl, long binding)
 	return false;
 }
 
+/* tcp_pattern's byte at stream offset @off (seed 0) */
+static __u8 pattern_byte(unsigned long long off)
+{
+	return (__u8)((off % 251) ^ ((off / 251) % 253));
+}
+
+/* After the unbind the queue receives on pages again: a plain transfer of
+ * @bytes on it, every byte checked, the queue's counter grown by as much.
+ */
+static bool plain_flow(int port, int bytes)
+{
+	unsigned long long got = 0;
+	long long b0, b1;
+	char stat[32], buf[16384];
+	int lfd, fd, rc, i;
+	bool ok = true;
+	ssize_t n;
+	pid_t pid;
+
+	snprintf(stat, sizeof(stat), "rx%d_bytes", cfg_queue);
+	b0 = ethtool_stat(stat);
+	lfd = listen_port(port);
+	pid = run_client(port, bytes);
+	fd = accept_timeout(lfd);
+	close(lfd);
+	if (fd < 0) {
+		end_client(pid, true);
+		return false;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO,
+		   &(struct timeval){ .tv_sec = cfg_timeout },
+		   sizeof(struct timeval));
+	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) {
+		for (i = 0; i < n && ok; i++)
+			ok = buf[i] == (char)pattern_byte(got + i);
+		if (!ok) {
+			printf("# mismatch at offset %llu\n", got + i - 1);
+			break;
+		}
+		got += n;
+	}
+	if (n < 0)
+		printf("# recv at %llu: %s\n", got, strerror(errno));
+	close(fd);
+	rc = end_client(pid, false);
+	b1 = ethtool_stat(stat);
+	printf("# plain flow: %llu bytes verified, sender exit %d, queue %d: +%lld bytes\n",
+	       got, rc, cfg_queue, b1 - b0);
+	return ok && !n && got == (unsigned long long)bytes && !rc && b0 >= 0 &&
+	       b1 - b0 >= bytes;
+}
+
+/* Delete the device (netdevsim @nsim_id) while a binding of @dmabuf holds
+ * payload of a connection to @port in a socket: the pool stays, listed
+ * detached with buffers in flight, until the socket and binding close.
+ */
+static void device_delete(int dmabuf, int port, const char *nsim_id)
+{
+	struct netdev_pool_list pl;
+	int nl, id, lfd, fd, del;
+	struct pollfd pfd;
+	bool ok;
+	pid_t pid;
+
+	nl = nl_open();
+	id = bind_one(nl, dmabuf, cfg_queue);
+	if (id < 1)
+		error(1, -id, "bind-rx");
+	lfd = listen_port(port);
+	pid = run_client(port, 1 << 20);
+	/* A connection whose unread payload sits in the dma-buf */
+	fd = accept_timeout(lfd);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	if (fd < 0 || poll(&pfd, 1, cfg_timeout * 1000) != 1)
+		error(1, 0, "no data on the bound queue");
+
+	del = open("/sys/bus/netdevsim/del_device", O_WRONLY | O_CLOEXEC);
+	ok = del >= 0 && write(del, nsim_id, strlen(nsim_id)) ==
+			 (ssize_t)strlen(nsim_id);
+	if (!ok)
+		printf("# del_device %s: %s\n", nsim_id, strerror(errno));
+	if (del >= 0)
+		close(del);
+	result("device deleted while bound with buffers in a socket", ok);
+
+	/* The device is gone: its pool waits for our buffers, listed
+	 * without an ifindex, with its detach time.
+	 */
+	ok = !netdev_pools_of_binding(nl, family_id, id, &pl) && pl.n == 1 &&
+	     !pl.p[0].ifindex && pl.p[0].detach_time && pl.p[0].inflight;
+	if (pl.n)
+		printf("# pool %llu: ifindex %d inflight %llu detach_time %llu\n",
+		       (unsigned long long)pl.p[0].id, pl.p[0].ifindex,
+		       (unsigned long long)pl.p[0].inflight,
+		       (unsigned long long)pl.p[0].detach_time);
+	result("device removed: pool detached, buffers in flight", ok);
+	close(fd);
+	close(lfd);
+	end_client(pid, true);
+	close(nl);
+	nl = nl_open();
+	result("socket and binding closed: the binding's pools are freed",
+	       wait_pools_gone(nl, id));
+	close(nl);
+	result("binding held over the device's removal: dma-buf released",
+	       wait_detached(dmabuf));
+}
+
 static void run_tests(void)
 {
-	struct bind_q q[2];
-	struct pool_list pl, one;
+	struct netdev_bind_q q[2];
+	struct netdev_pool_list pl, one;
 	struct queue_info qi;
 	struct sockaddr_nl nl_addr = { .nl_family = AF_NETLINK };
 	struct ntf_seen seen = {};
@@ -875,7 +661,7 @@ static void run_tests(void)
 	long d;
 	bool ok;
 
-	dmabuf = make_udmabuf();
+	dmabuf = make_udmabuf(DMABUF_SIZE, &memfd);
 	nl = nl_open();
 	nl2 = nl_open();
 
@@ -893,12 +679,13 @@ static void run_tests(void)
 	result("napi-get, qstats-get, napi-set, bind-tx: EOPNOTSUPP", ok);
 
 	/* Failures, each with its errno; nothing stays bound. */
-	err = bind_rx(nl, 999999, dmabuf, (struct bind_q[]){ { cfg_queue, 0 } }, 1);
+	q[0] = (struct netdev_bind_q){ cfg_queue, NETDEV_QUEUE_TYPE_RX };
+	err = netdev_bind_rx(nl, family_id, 999999, dmabuf, q, 1);
 	result("bind-rx bad ifindex: ENODEV", err == -ENODEV);
-	err = bind_rx(nl, cfg_ifindex, dmabuf, NULL, 0);
+	err = netdev_bind_rx(nl, family_id, cfg_ifindex, dmabuf, NULL, 0);
 	result("bind-rx empty queue list: EINVAL", err == -EINVAL);
-	err = bind_rx(nl, cfg_ifindex, dmabuf,
-		      (struct bind_q[]){ { cfg_queue, NETDEV_QUEUE_TYPE_TX } }, 1);
+	q[0] = (struct netdev_bind_q){ cfg_queue, NETDEV_QUEUE_TYPE_TX };
+	err = netdev_bind_rx(nl, family_id, cfg_ifindex, dmabuf, q, 1);
 	result("bind-rx tx queue: EINVAL", err == -EINVAL);
 	err = bind_one(nl, 9999, cfg_queue);
 	result("bind-rx bad fd: EBADF", err == -EBADF);
@@ -943,9 +730,9 @@ static void run_tests(void)
 	/* Busy queue, and a failed bind of two queues leaves the first free. */
 	err = bind_one(nl2, dmabuf, cfg_queue);
 	result("bind-rx queue already bound: EEXIST", err == -EEXIST);
-	q[0] = (struct bind_q){ cfg_other, NETDEV_QUEUE_TYPE_RX };
-	q[1] = (struct bind_q){ cfg_queue, NETDEV_QUEUE_TYPE_RX };
-	err = bind_rx(nl2, cfg_ifindex, dmabuf, q, 2);
+	q[0] = (struct netdev_bind_q){ cfg_other, NETDEV_QUEUE_TYPE_RX };
+	q[1] = (struct netdev_bind_q){ cfg_queue, NETDEV_QUEUE_TYPE_RX };
+	err = netdev_bind_rx(nl2, family_id, cfg_ifindex, dmabuf, q, 2);
 	d = queue_dmabuf(nl, cfg_other);
 	result("bind-rx of a free and a bound queue: EEXIST, free one unbound",
 	       err == -EEXIST && d == -1);
@@ -959,11 +746,11 @@ static void run_tests(void)
 	d = queue_dmabuf(nl, cfg_other);
 	result("queue-get: other queue reports no DMABUF", d == -1);
 	{
-		struct msg m;
+		struct nl_msg m;
 
 		memset(&qi, 0, sizeof(qi));
-		msg_init(&m, family_id, NLM_F_DUMP, NETDEV_CMD_QUEUE_GET);
-		attr_u32(&m, NETDEV_A_QUEUE_IFINDEX, cfg_ifindex);
+		nl_msg_init(&m, family_id, NLM_F_DUMP, NETDEV_CMD_QUEUE_GET);
+		nl_put_u32(&m, NETDEV_A_QUEUE_IFINDEX, cfg_ifindex);
 		err = nl_txn(nl, &m, queue_cb, &qi);
 		printf("# queue dump: %d queues\n", qi.count);
 		result("queue-get dump: one RX queue bound, the right one",
@@ -974,23 +761,23 @@ static void run_tests(void)
 	result("queue-get out of range: EINVAL", err == -EINVAL);
 
 	/* page-pool-get */
-	err = pools_of_binding(nl, id, &pl);
+	err = netdev_pools_of_binding(nl, family_id, id, &pl);
 	ok = !err && pl.n == 1 && pl.p[0].ifindex == cfg_ifindex &&
 	     pl.p[0].id >= 1 && !pl.p[0].detach_time;
 	result("page-pool-get dump: one pool with DMABUF = binding id", ok);
 	if (!ok)
 		error(1, 0, "no pool of the binding (%d)", pl.n);
-	err = pool_get(nl, pl.p[0].id, &one);
+	err = netdev_pool_get(nl, family_id, pl.p[0].id, &one);
 	ok = !err && one.n == 1 && one.p[0].id == pl.p[0].id &&
 	     one.p[0].dmabuf == id && one.p[0].ifindex == cfg_ifindex;
 	result("page-pool-get do: the pool by id", ok);
-	err = pool_get(nl, 0xfffffff0u, &one);
+	err = netdev_pool_get(nl, family_id, 0xfffffff0u, &one);
 	result("page-pool-get unknown id: ENOENT", err == -ENOENT);
 
 	/* Traffic to the bound queue is unreadable. */
 	result("flow steered to the bound queue: recv() fails with EFAULT",
 	       unreadable_flow());
-	err = pool_get(nl, pl.p[0].id, &one);
+	err = netdev_pool_get(nl, family_id, pl.p[0].id, &one);
 	printf("# pool %llu: inflight %llu (%llu bytes)\n",
 	       (unsigned long long)one.p[0].id,
 	       (unsigned long long)one.p[0].inflight,
@@ -1021,68 +808,13 @@ static void run_tests(void)
 	close(nl);
 	ok = queue_dmabuf(nl2, cfg_queue) == -1 && wait_detached(dmabuf);
 	result("second binding released on close", ok);
-
 	close(nl2);
-	close(dmabuf);
-	close(memfd);
-}
 
-/* -w: hold a binding, with -p a connection on it, until stdin closes */
-static void run_wait(void)
-{
-	int nl, dmabuf, id, lfd = -1, fd = -1;
-	struct pool_list pl;
-	struct pollfd pfd;
-	char buf[64];
-	bool ok;
+	result("after unbind: 1 MiB on the same queue, every byte checked",
+	       plain_flow(cfg_port + 1, 1 << 20));
+	if (cfg_nsim_id)
+		device_delete(dmabuf, cfg_port + 2, cfg_nsim_id);
 
-	dmabuf = make_udmabuf();
-	nl = nl_open();
-	id = bind_one(nl, dmabuf, cfg_queue);
-	if (id < 1)
-		error(1, -id, "bind-rx");
-	if (cfg_port)
-		lfd = listen_port(cfg_port);
-	printf("bound %d\n", id);
-	fflush(stdout);
-	if (cfg_port) {
-		/* A connection whose unread payload sits in the dma-buf */
-		fd = accept(lfd, NULL, NULL);
-		if (fd < 0)
-			error(1, errno, "accept");
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, cfg_timeout * 1000) != 1)
-			error(1, 0, "no data");
-		printf("data\n");
-		fflush(stdout);
-	}
-	while (read(0, buf, sizeof(buf)) > 0)
-		;
-
-	if (cfg_port) {
-		/* The device is gone: its pool waits for our buffers,
-		 * listed without an ifindex, with its detach time.
-		 */
-		ok = !pools_of_binding(nl, id, &pl) && pl.n == 1 &&
-		     !pl.p[0].ifindex && pl.p[0].detach_time &&
-		     pl.p[0].inflight;
-		if (pl.n)
-			printf("# pool %llu: ifindex %d inflight %llu detach_time %llu\n",
-			       (unsigned long long)pl.p[0].id, pl.p[0].ifindex,
-			       (unsigned long long)pl.p[0].inflight,
-			       (unsigned long long)pl.p[0].detach_time);
-		result("device removed: pool detached, buffers in flight", ok);
-		close(fd);
-		close(lfd);
-	}
-	close(nl);
-	nl = nl_open();
-	result("socket and binding closed: the binding's pools are freed",
-	       wait_pools_gone(nl, id));
-	close(nl);
-	ok = wait_detached(dmabuf);
-	result("binding held over the device's removal: dma-buf released", ok);
 	close(dmabuf);
 	close(memfd);
 }
@@ -1091,7 +823,7 @@ static void parse_opts(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "i:d:q:o:p:c:H:t:w")) != -1) {
+	while ((c = getopt(argc, argv, "i:d:q:o:p:c:H:t:D:")) != -1) {
 		switch (c) {
 		case 'i':
 			cfg_ifindex = atoi(optarg);
@@ -1117,28 +849,24 @@ static void parse_opts(int argc, char **argv)
 		case 't':
 			cfg_timeout = atoi(optarg);
 			break;
-		case 'w':
-			cfg_wait = true;
+		case 'D':
+			cfg_nsim_id = optarg;
 			break;
 		default:
 			error(1, 0, "bad option");
 		}
 	}
-	if (!cfg_ifindex || cfg_queue < 0)
-		error(1, 0, "-i IFINDEX and -q QUEUE are required");
-	if (!cfg_wait && (!cfg_dev || cfg_other < 0 || !cfg_port ||
-			  !cfg_client || !cfg_hds))
-		error(1, 0, "-d, -o, -p, -c and -H are required");
+	if (!cfg_ifindex || cfg_queue < 0 || !cfg_dev || cfg_other < 0 ||
+	    !cfg_port || !cfg_client || !cfg_hds)
+		error(1, 0, "-i, -d, -q, -o, -p, -c and -H are required");
 }
 
 int main(int argc, char **argv)
 {
 	parse_opts(argc, argv);
-	alarm(cfg_timeout * 4);
-	resolve_family();
-	if (cfg_wait)
-		run_wait();
-	else
-		run_tests();
+	alarm(cfg_timeout * 8);
+	family_id = nl_family(NETDEV_FAMILY_NAME, NETDEV_MCGRP_PAGE_POOL,
+			      &grp_page_pool);
+	run_tests();
 	return failures ? 1 : 0;
 }

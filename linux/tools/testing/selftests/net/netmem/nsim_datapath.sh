@@ -8,77 +8,25 @@
 # a device mid-stream makes the sender fail, not hang. Splats and leaks
 # are the harness's to catch (KASAN, kmemleak, lockdep).
 
-set -u
-ksft_skip=4
-ret=0
-num=0
-ns_a="nsim-a-$RANDOM"
-ns_b="nsim-b-$RANDOM"
-id_a=$((RANDOM % 1000 + 2000))
-id_b=$((id_a + 1))
+source "$(dirname "$0")/lib.sh"
+
 queues=4
-bus=/sys/bus/netdevsim
-dir=$(dirname "$0")
-tp="$dir/tcp_pattern"
+tp="$LIB_DIR/tcp_pattern"
 port=9300
-bg_pids=()
-tmp=$(mktemp -d)
+tmp=$LIB_TMP
 
-cleanup() {
-	local p
-
-	for p in "${bg_pids[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	echo "$id_a" > $bus/del_device 2>/dev/null
-	echo "$id_b" > $bus/del_device 2>/dev/null
-	ip netns del "$ns_a" 2>/dev/null
-	ip netns del "$ns_b" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-for tool in ip ethtool; do
-	if ! command -v $tool >/dev/null; then
-		echo "SKIP: $tool not found"
-		exit $ksft_skip
-	fi
-done
-if [ ! -x "$tp" ] || [ ! -x "$dir/hds" ]; then
-	echo "SKIP: tcp_pattern or hds not built"
-	exit $ksft_skip
-fi
-if [ ! -w $bus/link_device ]; then
-	echo "SKIP: netdevsim without peer links"
-	exit $ksft_skip
-fi
-
-result() {
-	local name=$1 rc=$2
-
-	num=$((num + 1))
-	if [ "$rc" -eq 0 ]; then
-		echo "ok $num $name"
-	else
-		echo "not ok $num $name"
-		ret=1
-	fi
-}
-
-# The one non-loopback device of a namespace
-ns_dev() {
-	ip -n "$1" -o link show | awk -F': ' '$2 != "lo" && $2 !~ /@/ { print $2; exit }'
-}
+require_cmds ip ethtool
+require_progs tcp_pattern hds
+require_nsim
 
 # snap NS DEV: save ethtool -S of DEV, one process launch for all counters
 snap() {
-	ip netns exec "$1" ethtool -S "$2" > "$tmp/stats"
+	nsim_stats "$1" "$2"
 }
 
 # get NAME: one counter of the last snap
 get() {
-	awk -v n="$1:" '$1 == n { v = $2 } END { print v + 0 }' "$tmp/stats"
+	nsim_stat "$1"
 }
 
 # sum NAME: a counter of the last snap summed over the RX queues
@@ -89,63 +37,43 @@ sum() {
 
 # link_err ARGS: the error text of a write to link_device ("" on success)
 link_err() {
-	{ echo "$1" > $bus/link_device; } 2>&1 | sed 's/.*: //'
+	{ echo "$1" > $NSIM_BUS/link_device; } 2>&1 | sed 's/.*: //'
 }
 
-set -e
-ip netns add "$ns_a"
-ip netns add "$ns_b"
-ip netns exec "$ns_a" sh -c "echo $id_a 1 $queues > $bus/new_device"
-ip netns exec "$ns_b" sh -c "echo $id_b 1 $queues > $bus/new_device"
-for i in $(seq 50); do
-	dev_a=$(ns_dev "$ns_a")
-	dev_b=$(ns_dev "$ns_b")
-	[ -n "$dev_a" ] && [ -n "$dev_b" ] && break
-	sleep 0.1
-done
-ifx_a=$(ip -n "$ns_a" -o link show dev "$dev_a" | cut -d: -f1)
-ifx_b=$(ip -n "$ns_b" -o link show dev "$dev_b" | cut -d: -f1)
-exec {fd_a}<"/run/netns/$ns_a"
-exec {fd_b}<"/run/netns/$ns_b"
-set +e
+NSIM_ID_BASE=2000 nsim_pair_new nsim $queues ||
+	{ echo "# netdevsim pair setup failed"; exit 1; }
+step setup
 
 # Linking: errors first, then the real link.
 rc=0
-err=$(link_err "$fd_a:$ifx_a $fd_a:$ifx_a")
+err=$(link_err "$FD_A:$IFX_A $FD_A:$IFX_A")
 [ "$err" = "Invalid argument" ] || { echo "# self link: '$err'"; rc=1; }
-err=$(link_err "$fd_a:$ifx_a $fd_b:99999")
+err=$(link_err "$FD_A:$IFX_A $FD_B:99999")
 [ "$err" = "No such device" ] || { echo "# bad ifindex: '$err'"; rc=1; }
-err=$(link_err "$fd_a:$ifx_a $fd_b:1")
+err=$(link_err "$FD_A:$IFX_A $FD_B:1")
 [ "$err" = "Operation not supported" ] || { echo "# lo: '$err'"; rc=1; }
-err=$(link_err "999:$ifx_a $fd_b:$ifx_b")
+err=$(link_err "999:$IFX_A $FD_B:$IFX_B")
 [ "$err" = "Bad file descriptor" ] || { echo "# bad fd: '$err'"; rc=1; }
-err=$(link_err "$fd_a:$ifx_a $fd_b:$ifx_b")
+err=$(link_err "$FD_A:$IFX_A $FD_B:$IFX_B")
 [ -z "$err" ] || { echo "# link: '$err'"; rc=1; }
-err=$(link_err "$fd_b:$ifx_b $fd_a:$ifx_a")
+err=$(link_err "$FD_B:$IFX_B $FD_A:$IFX_A")
 [ "$err" = "Device or resource busy" ] || { echo "# relink: '$err'"; rc=1; }
-result "link: errors and link $dev_a ($ns_a) <-> $dev_b ($ns_b)" $rc
+result "link: errors and link $DEV_A ($NS_A) <-> $DEV_B ($NS_B)" $rc
 
-set -e
-ip -n "$ns_a" addr add 192.0.2.1/24 dev "$dev_a"
-ip -n "$ns_b" addr add 192.0.2.2/24 dev "$dev_b"
-ip -n "$ns_a" addr add 2001:db8::1/64 dev "$dev_a" nodad
-ip -n "$ns_b" addr add 2001:db8::2/64 dev "$dev_b" nodad
-ip -n "$ns_a" link set "$dev_a" up
-ip -n "$ns_b" link set "$dev_b" up
-set +e
+nsim_pair_up || { echo "# addresses, link up failed"; exit 1; }
 
 # Header split through the ethtool netlink attribute: B receives.
 rc=0
-ip netns exec "$ns_b" "$dir/hds" lo on 2>/dev/null
+ip netns exec "$NS_B" "$LIB_DIR/hds" lo on 2>/dev/null
 [ $? -eq 95 ] || { echo "# lo accepted tcp-data-split"; rc=1; }
-[ "$(ip netns exec "$ns_b" "$dir/hds" "$dev_b" get)" = off ] || rc=1
-ip netns exec "$ns_b" "$dir/hds" "$dev_b" on || rc=1
-[ "$(ip netns exec "$ns_b" "$dir/hds" "$dev_b" get)" = on ] || rc=1
-ip netns exec "$ns_b" "$dir/hds" "$dev_b" off || rc=1
+[ "$(ip netns exec "$NS_B" "$LIB_DIR/hds" "$DEV_B" get)" = off ] || rc=1
+ip netns exec "$NS_B" "$LIB_DIR/hds" "$DEV_B" on || rc=1
+[ "$(ip netns exec "$NS_B" "$LIB_DIR/hds" "$DEV_B" get)" = on ] || rc=1
+ip netns exec "$NS_B" "$LIB_DIR/hds" "$DEV_B" off || rc=1
 result "tcp-data-split: set on/off over ethtool netlink" $rc
 
 hds() {
-	ip netns exec "$ns_b" "$dir/hds" "$dev_b" "$1"
+	nsim_hds "$1"
 }
 
 # batch NAME FAMILY-FLAG DST SIZES WRITESIZE READSIZE: one receiver and one
@@ -156,10 +84,10 @@ batch() {
 
 	n=$(echo "$sizes" | tr ',' '\n' | wc -l)
 	port=$((port + 1))
-	ip netns exec "$ns_b" "$tp" -l -L -k "$n" $fam -p $port -r "$rsize" \
+	ip netns exec "$NS_B" "$tp" -l -L -k "$n" $fam -p $port -r "$rsize" \
 		-s $port -t 60 > /dev/null &
 	rpid=$!
-	ip netns exec "$ns_a" "$tp" -c "$dst" -L $fam -p $port -n "$sizes" \
+	ip netns exec "$NS_A" "$tp" -c "$dst" -L $fam -p $port -n "$sizes" \
 		-w "$wsize" -s $port -t 60 > /dev/null
 	rc=$?
 	wait $rpid || rc=1
@@ -171,11 +99,11 @@ sizes=1,7,100,1447,1448,1449,4095,4096,4097,65535,65536,100003,1048576
 
 # Header split off: frames whole in pool pages.
 hds off
-snap "$ns_b" "$dev_b"
+snap "$NS_B" "$DEV_B"
 split0=$(sum hds_packets)
 batch "hds off tcp4" "" 192.0.2.2 $sizes 65536 65536
 rc=$?
-snap "$ns_b" "$dev_b"
+snap "$NS_B" "$DEV_B"
 split1=$(sum hds_packets)
 [ "$split1" -eq "$split0" ] || { echo "# hds_packets grew: $split0 -> $split1"; rc=1; }
 result "hds off: tcp4, 13 sizes 1 B..1 MiB, every byte checked" $rc
@@ -185,7 +113,7 @@ hds on
 pkts0=$(sum packets)
 batch "hds on tcp4" "" 192.0.2.2 $sizes 9973 7
 rc=$?
-snap "$ns_b" "$dev_b"
+snap "$NS_B" "$DEV_B"
 split2=$(sum hds_packets)
 pkts1=$(sum packets)
 echo "# hds on: $((pkts1 - pkts0)) frames, $((split2 - split1)) split"
@@ -196,27 +124,27 @@ batch "hds on tcp6" -6 2001:db8::2 1,1449,65537,300007 1500 4096
 result "hds on: tcp6, 4 sizes, every byte checked" $?
 
 # Jumbo frames: payload over several pool buffers per frame.
-ip -n "$ns_a" link set "$dev_a" mtu 9000
-ip -n "$ns_b" link set "$dev_b" mtu 9000
+ip -n "$NS_A" link set "$DEV_A" mtu 9000
+ip -n "$NS_B" link set "$DEV_B" mtu 9000
 batch "hds on mtu 9000" "" 192.0.2.2 8999,9001,262147 65536 65536
 result "hds on: mtu 9000, multi-buffer payload, every byte checked" $?
-ip -n "$ns_b" link set "$dev_b" mtu 1500
-ip -n "$ns_a" link set "$dev_a" mtu 1500
+ip -n "$NS_B" link set "$DEV_B" mtu 1500
+ip -n "$NS_A" link set "$DEV_A" mtu 1500
 
 # Steering: an ntuple rule puts the flow on the chosen queue, and no other
 # queue takes any of it.
 for q in 2; do
 	rule_port=$((port + 1))
 	rc=0
-	ip netns exec "$ns_b" ethtool -N "$dev_b" flow-type tcp4 \
+	ip netns exec "$NS_B" ethtool -N "$DEV_B" flow-type tcp4 \
 		dst-port $rule_port action $q loc 3 || rc=1
-	snap "$ns_b" "$dev_b"
+	snap "$NS_B" "$DEV_B"
 	for i in $(seq 0 $((queues - 1))); do
 		before[$i]=$(get "rx${i}_bytes")
 	done
 	bytes=$((512 << 10))
 	batch "steer to $q" "" 192.0.2.2 $bytes 65536 65536 || rc=1
-	snap "$ns_b" "$dev_b"
+	snap "$NS_B" "$DEV_B"
 	for i in $(seq 0 $((queues - 1))); do
 		d=$(($(get "rx${i}_bytes") - before[i]))
 		echo "# queue $i: +$d bytes"
@@ -226,9 +154,9 @@ for q in 2; do
 			[ $d -lt $((bytes / 100)) ] || rc=1
 		fi
 	done
-	ip netns exec "$ns_b" ethtool -n "$dev_b" rule 3 |
+	ip netns exec "$NS_B" ethtool -n "$DEV_B" rule 3 |
 		grep -q "Action: Direct to queue $q" || rc=1
-	ip netns exec "$ns_b" ethtool -N "$dev_b" delete 3 || rc=1
+	ip netns exec "$NS_B" ethtool -N "$DEV_B" delete 3 || rc=1
 	result "steering: tcp4 dst-port $rule_port to queue $q" $rc
 done
 
@@ -237,10 +165,10 @@ restart_under_load() {
 	local name=$1 bytes=$((4 << 20)) rpid spid rc=0 n=0 q
 
 	port=$((port + 1))
-	ip netns exec "$ns_b" "$tp" -l -p $port -n $bytes -s $port -t 60 \
+	ip netns exec "$NS_B" "$tp" -l -p $port -n $bytes -s $port -t 60 \
 		> /dev/null &
 	rpid=$!
-	ip netns exec "$ns_a" "$tp" -c 192.0.2.2 -p $port -n $bytes \
+	ip netns exec "$NS_A" "$tp" -c 192.0.2.2 -p $port -n $bytes \
 		-s $port -t 60 > /dev/null &
 	spid=$!
 	bg_pids+=($rpid $spid)
@@ -257,24 +185,24 @@ restart_under_load() {
 	[ $n -ge $queues ] || rc=1
 	result "$name: 4 MiB, $n restarts, every byte checked" $rc
 }
-ddir_b=/sys/kernel/debug/netdevsim/netdevsim$id_b/ports/0
+ddir_b=/sys/kernel/debug/netdevsim/netdevsim$ID_B/ports/0
 restart_under_load "queue restart, hds on"
 
 # Unlinked: frames are dropped and counted.
 rc=0
-echo "$fd_a:$ifx_a" > $bus/unlink_device || rc=1
-err=$( { echo "$fd_b:$ifx_b" > $bus/unlink_device; } 2>&1 | sed 's/.*: //')
+echo "$FD_A:$IFX_A" > $NSIM_BUS/unlink_device || rc=1
+err=$( { echo "$FD_B:$IFX_B" > $NSIM_BUS/unlink_device; } 2>&1 | sed 's/.*: //')
 [ "$err" = "No such file or directory" ] || { echo "# unlink twice: '$err'"; rc=1; }
-snap "$ns_a" "$dev_a"
+snap "$NS_A" "$DEV_A"
 d0=$(get tx_drop_unlinked)
 # SYNs that go nowhere: the connect times out (the program's own timer,
 # not one that also counts its start under emulation).
-ip netns exec "$ns_a" "$tp" -c 192.0.2.2 -p 9 -n 1 -s 1 -t 3 \
+ip netns exec "$NS_A" "$tp" -c 192.0.2.2 -p 9 -n 1 -s 1 -t 3 \
 	> /dev/null 2>&1 && rc=1
-snap "$ns_a" "$dev_a"
+snap "$NS_A" "$DEV_A"
 d1=$(get tx_drop_unlinked)
 [ "$d1" -gt "$d0" ] || { echo "# tx_drop_unlinked $d0 -> $d1"; rc=1; }
-err=$(link_err "$fd_a:$ifx_a $fd_b:$ifx_b")
+err=$(link_err "$FD_A:$IFX_A $FD_B:$IFX_B")
 [ -z "$err" ] || { echo "# relink: '$err'"; rc=1; }
 result "unlink: tx drops counted, relink works" $rc
 
@@ -282,20 +210,20 @@ result "unlink: tx drops counted, relink works" $rc
 # the receiver's socket still holds pool buffers of the deleted device.
 # A small send buffer: under emulation the sender fills megabytes slowly
 # before its write blocks and times out.
-ip netns exec "$ns_a" sh -c \
+ip netns exec "$NS_A" sh -c \
 	'echo "4096 16384 65536" > /proc/sys/net/ipv4/tcp_wmem'
 
 port=$((port + 1))
-ip netns exec "$ns_b" "$tp" -l -p $port -n $((64 << 20)) -s $port -t 15 \
+ip netns exec "$NS_B" "$tp" -l -p $port -n $((64 << 20)) -s $port -t 15 \
 	> /dev/null 2>&1 &
 rpid=$!
-ip netns exec "$ns_a" "$tp" -c 192.0.2.2 -p $port -n $((64 << 20)) -s $port \
+ip netns exec "$NS_A" "$tp" -c 192.0.2.2 -p $port -n $((64 << 20)) -s $port \
 	-t 10 > /dev/null 2>&1 &
 spid=$!
 bg_pids+=($rpid $spid)
 sleep 3
 start=$SECONDS
-echo "$id_b" > $bus/del_device
+echo "$ID_B" > $NSIM_BUS/del_device
 rc=$?
 echo "# delete took $((SECONDS - start))s"
 start=$SECONDS

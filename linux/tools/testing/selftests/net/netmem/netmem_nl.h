@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Raw generic netlink over libc sockets for the netmem selftests (no
+ * libmnl, no YNL): building requests, one request/reply transaction with
+ * its extack message, family lookup, and the netdev family's calls the
+ * tests share (bind-rx, page-pool-get), plus a udmabuf from a sealed memfd.
+ * Header only: every function is static inline.
+ */
+#ifndef NETMEM_NL_H
+#define NETMEM_NL_H
+
+#include <errno.h>
+#include <error.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/genetlink.h>
+#include <linux/netdev.h>
+#include <linux/netlink.h>
+#include <linux/types.h>
+#include <linux/udmabuf.h>
+
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+#ifndef NETLINK_CAP_ACK
+#define NETLINK_CAP_ACK 10
+#endif
+
+#define NL_MSG_SIZE	16384
+#define NL_MAX_ATTR	32
+
+/* A request being built */
+struct nl_msg {
+	union {
+		struct nlmsghdr nlh;
+		char buf[NL_MSG_SIZE];
+	};
+};
+
+/* The attributes of one reply, indexed by type (NULL: absent) */
+struct nl_reply {
+	struct nlattr *tb[NL_MAX_ATTR];
+	__u8 cmd;
+};
+
+typedef void (*nl_reply_cb)(struct nl_reply *r, void *ctx);
+
+/* Start a generic netlink request for @cmd of family @type; acked. */
+static inline void nl_msg_init(struct nl_msg *m, __u16 type, __u16 flags,
+			       __u8 cmd)
+{
+	struct genlmsghdr *g;
+
+	memset(m->buf, 0, NLMSG_HDRLEN + GENL_HDRLEN);
+	m->nlh.nlmsg_type = type;
+	m->nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	m->nlh.nlmsg_len = NLMSG_HDRLEN + GENL_HDRLEN;
+	g = NLMSG_DATA(&m->nlh);
+	g->cmd = cmd;
+	g->version = 1;
+}
+
+static inline struct nlattr *nl_put(struct nl_msg *m, __u16 type,
+				    const void *data, size_t len)
+{
+	struct nlattr *a = (void *)(m->buf + NLMSG_ALIGN(m->nlh.nlmsg_len));
+
+	if (NLMSG_ALIGN(m->nlh.nlmsg_len) + NLA_ALIGN(NLA_HDRLEN + len) >
+	    sizeof(m->buf))
+		error(1, 0, "netlink request too long");
+	a->nla_type = type;
+	a->nla_len = NLA_HDRLEN + len;
+	if (len)
+		memcpy((char *)a + NLA_HDRLEN, data, len);
+	m->nlh.nlmsg_len = NLMSG_ALIGN(m->nlh.nlmsg_len) + NLA_ALIGN(a->nla_len);
+	return a;
+}
+
+static inline void nl_put_u32(struct nl_msg *m, __u16 type, __u32 v)
+{
+	nl_put(m, type, &v, sizeof(v));
+}
+
+static inline void nl_put_str(struct nl_msg *m, __u16 type, const char *s)
+{
+	nl_put(m, type, s, strlen(s) + 1);
+}
+
+static inline struct nlattr *nl_nest_start(struct nl_msg *m, __u16 type)
+{
+	return nl_put(m, type | NLA_F_NESTED, NULL, 0);
+}
+
+static inline void nl_nest_end(struct nl_msg *m, struct nlattr *nest)
+{
+	nest->nla_len = m->buf + m->nlh.nlmsg_len - (char *)nest;
+}
+
+/* Is @a a whole attribute before @end? */
+static inline bool nl_attr_ok(const struct nlattr *a, const void *end)
+{
+	const char *p = (const char *)a;
+
+	return p + NLA_HDRLEN <= (const char *)end &&
+	       a->nla_len >= NLA_HDRLEN && p + a->nla_len <= (const char *)end;
+}
+
+static inline struct nlattr *nl_attr_next(const struct nlattr *a)
+{
+	return (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
+}
+
+static inline void *nl_attr_data(const struct nlattr *a)
+{
+	return (char *)a + NLA_HDRLEN;
+}
+
+static inline int nl_attr_len(const struct nlattr *a)
+{
+	return a->nla_len - NLA_HDRLEN;
+}
+
+/* A uint attribute: u32 if it fits, else u64 (6.1 has no NLA_UINT). */
+static inline __u64 nl_attr_uint(const struct nlattr *a)
+{
+	__u64 v64;
+	__u32 v32;
+
+	if (nl_attr_len(a) >= 8) {
+		memcpy(&v64, nl_attr_data(a), 8);
+		return v64;
+	}
+	memcpy(&v32, nl_attr_data(a), 4);
+	return v32;
+}
+
+/* Index the attributes in @len bytes at @start by type into @tb. */
+static inline void nl_parse(struct nlattr **tb, void *start, int len)
+{
+	char *end = (char *)start + len;
+	struct nlattr *a;
+
+	memset(tb, 0, sizeof(*tb) * NL_MAX_ATTR);
+	for (a = start; nl_attr_ok(a, end); a = nl_attr_next(a)) {
+		int t = a->nla_type & NLA_TYPE_MASK;
+
+		if (t < NL_MAX_ATTR)
+			tb[t] = a;
+	}
+}
+
+/* Parse the generic netlink message @nlh into @r. */
+static inline void nl_parse_msg(const struct nlmsghdr *nlh, struct nl_reply *r)
+{
+	struct genlmsghdr *g = NLMSG_DATA(nlh);
+
+	r->cmd = g->cmd;
+	nl_parse(r->tb, (char *)g + GENL_HDRLEN,
+		 nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN);
+}
+
+static inline int nl_open(void)
+{
+	int one = 1;
+	int fd;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (fd < 0)
+		error(1, errno, "socket(NETLINK_GENERIC)");
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	return fd;
+}
+
+/* The errno of an ack (0 or negative), printing its extack message */
+static inline int nl_ack_error(struct nlmsghdr *nlh)
+{
+	struct nlmsgerr *e = NLMSG_DATA(nlh);
+	char *end = (char *)nlh + nlh->nlmsg_len;
+	struct nlattr *a;
+	size_t off = sizeof(*e);
+
+	if (!e->error || !(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return e->error;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - sizeof(e->msg);
+	for (a = (void *)((char *)e + off); nl_attr_ok(a, end);
+	     a = nl_attr_next(a))
+		if ((a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG)
+			printf("# extack: %s\n", (char *)nl_attr_data(a));
+	return e->error;
+}
+
+/*
+ * Send @m on @fd and read until its ack or the end of its dump, handing
+ * each reply to @cb. Return: 0 or the negative errno of the ack.
+ */
+static inline int nl_txn(int fd, struct nl_msg *m, nl_reply_cb cb, void *ctx)
+{
+	static __u32 seq_no = 1;
+	static char rbuf[65536];
+	__u32 seq = seq_no++;
+	struct nlmsghdr *nlh;
+	ssize_t n;
+
+	m->nlh.nlmsg_seq = seq;
+	if (send(fd, m->buf, m->nlh.nlmsg_len, 0) != (ssize_t)m->nlh.nlmsg_len)
+		error(1, errno, "netlink send");
+	for (;;) {
+		n = recv(fd, rbuf, sizeof(rbuf), 0);
+		if (n < 0)
+			error(1, errno, "netlink recv");
+		for (nlh = (void *)rbuf; NLMSG_OK(nlh, n);
+		     nlh = NLMSG_NEXT(nlh, n)) {
+			struct nl_reply r;
+
+			if (nlh->nlmsg_seq != seq)
+				continue;
+			if (nlh->nlmsg_type == NLMSG_ERROR)
+				return nl_ack_error(nlh);
+			if (nlh->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (cb) {
+				nl_parse_msg(nlh, &r);
+				cb(&r, ctx);
+			}
+		}
+	}
+}
+
+struct nl_family_info {
+	const char *grp_name;	/* multicast group to look up, or NULL */
+	int id;
+	__u32 grp_id;
+};
+
+static inline void nl_family_cb(struct nl_reply *r, void *ctx)
+{
+	struct nl_family_info *f = ctx;
+	struct nlattr *grp, *groups, *tb[NL_MAX_ATTR];
+	char *end;
+
+	if (r->tb[CTRL_ATTR_FAMILY_ID])
+		f->id = *(__u16 *)nl_attr_data(r->tb[CTRL_ATTR_FAMILY_ID]);
+	groups = r->tb[CTRL_ATTR_MCAST_GROUPS];
+	if (!groups || !f->grp_name)
+		return;
+	end = (char *)nl_attr_data(groups) + nl_attr_len(groups);
+	for (grp = nl_attr_data(groups); nl_attr_ok(grp, end);
+	     grp = nl_attr_next(grp)) {
+		nl_parse(tb, nl_attr_data(grp), nl_attr_len(grp));
+		if (tb[CTRL_ATTR_MCAST_GRP_NAME] && tb[CTRL_ATTR_MCAST_GRP_ID] &&
+		    !strcmp(nl_attr_data(tb[CTRL_ATTR_MCAST_GRP_NAME]),
+			    f->grp_name))
+			f->grp_id = *(__u32 *)nl_attr_data(tb[CTRL_ATTR_MCAST_GRP_ID]);
+	}
+}
+
+/* The id of generic netlink family @name (exits if there is none); with
+ * @grp_name, the id of that multicast group in *@grp_id.
+ */
+static inline int nl_family(const char *name, const char *grp_name,
+			    __u32 *grp_id)
+{
+	struct nl_family_info f = { .grp_name = grp_name };
+	struct nl_msg m;
+	int fd = nl_open();
+	int err;
+
+	nl_msg_init(&m, GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY);
+	nl_put_str(&m, CTRL_ATTR_FAMILY_NAME, name);
+	err = nl_txn(fd, &m, nl_family_cb, &f);
+	close(fd);
+	if (err || !f.id)
+		error(1, -err, "no generic netlink family \"%s\"", name);
+	if (grp_id)
+		*grp_id = f.grp_id;
+	return f.id;
+}
+
+/* ------------------------------------------------ the netdev family */
+
+struct netdev_bind_q {
+	__u32 id, type;
+};
+
+static inline void netdev_bind_cb(struct nl_reply *r, void *ctx)
+{
+	if (r->tb[NETDEV_A_DMABUF_ID])
+		*(__u32 *)ctx = nl_attr_uint(r->tb[NETDEV_A_DMABUF_ID]);
+}
+
+/* bind-rx of @dmabuf to the @nq queues @q of @ifindex, on netlink socket
+ * @fd (the binding lives as long as it). Return: the binding id (> 0) or
+ * a negative errno.
+ */
+static inline int netdev_bind_rx(int fd, int family, int ifindex, int dmabuf,
+				 const struct netdev_bind_q *q, int nq)
+{
+	struct nlattr *nest;
+	struct nl_msg m;
+	__u32 id = 0;
+	int err, i;
+
+	nl_msg_init(&m, family, 0, NETDEV_CMD_BIND_RX);
+	nl_put_u32(&m, NETDEV_A_DMABUF_IFINDEX, ifindex);
+	nl_put_u32(&m, NETDEV_A_DMABUF_FD, dmabuf);
+	for (i = 0; i < nq; i++) {
+		nest = nl_nest_start(&m, NETDEV_A_DMABUF_QUEUES);
+		nl_put_u32(&m, NETDEV_A_QUEUE_ID, q[i].id);
+		nl_put_u32(&m, NETDEV_A_QUEUE_TYPE, q[i].type);
+		nl_nest_end(&m, nest);
+	}
+	err = nl_txn(fd, &m, netdev_bind_cb, &id);
+	if (err)
+		return err;
+	return id ? (int)id : -ENODATA;
+}
+
+#define NETDEV_MAX_POOLS 64
+
+/* One page-pool-get reply */
+struct netdev_pool {
+	__u64 id;
+	int ifindex;
+	long dmabuf;	/* -1: no DMABUF attribute */
+	__u64 inflight, inflight_mem, detach_time;
+};
+
+struct netdev_pool_list {
+	int n;
+	struct netdev_pool p[NETDEV_MAX_POOLS];
+};
+
+static inline void netdev_pool_cb(struct nl_reply *r, void *ctx)
+{
+	struct netdev_pool_list *pl = ctx;
+	struct netdev_pool *p;
+
+	if (pl->n == NETDEV_MAX_POOLS)
+		return;
+	p = &pl->p[pl->n++];
+	memset(p, 0, sizeof(*p));
+	p->dmabuf = -1;
+	if (r->tb[NETDEV_A_PAGE_POOL_ID])
+		p->id = nl_attr_uint(r->tb[NETDEV_A_PAGE_POOL_ID]);
+	if (r->tb[NETDEV_A_PAGE_POOL_IFINDEX])
+		p->ifindex = nl_attr_uint(r->tb[NETDEV_A_PAGE_POOL_IFINDEX]);
+	if (r->tb[NETDEV_A_PAGE_POOL_DMABUF])
+		p->dmabuf = nl_attr_uint(r->tb[NETDEV_A_PAGE_POOL_DMABUF]);
+	if (r->tb[NETDEV_A_PAGE_POOL_INFLIGHT])
+		p->inflight = nl_attr_uint(r->tb[NETDEV_A_PAGE_POOL_INFLIGHT]);
+	if (r->tb[NETDEV_A_PAGE_POOL_INFLIGHT_MEM])
+		p->inflight_mem = nl_attr_uint(r->tb[NETDEV_A_PAGE_POOL_INFLIGHT_MEM]);
+	if (r->tb[NETDEV_A_PAGE_POOL_DETACH_TIME])
+		p->detach_time = nl_attr_uint(r->tb[NETDEV_A_PAGE_POOL_DETACH_TIME]);
+}
+
+/* page-pool-get: the pool @id, or with @id 0 a dump of every pool */
+static inline int netdev_pool_get(int fd, int family, __u64 id,
+				  struct netdev_pool_list *pl)
+{
+	struct nl_msg m;
+
+	pl->n = 0;
+	nl_msg_init(&m, family, id ? 0 : NLM_F_DUMP, NETDEV_CMD_PAGE_POOL_GET);
+	if (id)
+		nl_put_u32(&m, NETDEV_A_PAGE_POOL_ID, id);
+	return nl_txn(fd, &m, netdev_pool_cb, pl);
+}
+
+/* The pools whose DMABUF is binding @binding, from a dump */
+static inline int netdev_pools_of_binding(int fd, int family, long binding,
+					  struct netdev_pool_list *out)
+{
+	struct netdev_pool_list pl;
+	int i, err;
+
+	out->n = 0;
+	err = netdev_pool_get(fd, family, 0, &pl);
+	if (err)
+		return err;
+	for (i = 0; i < pl.n; i++)
+		if (pl.p[i].dmabuf == binding)
+			out->p[out->n++] = pl.p[i];
+	return 0;
+}
+
+/* ------------------------------------------------ udmabuf */
+
+/* A udmabuf of @size bytes over a sealed memfd (returned in *@memfd) */
+static inline int make_udmabuf(size_t size, int *memfd)
+{
+	struct udmabuf_create create = {};
+	int dev, buf;
+
+	*memfd = memfd_create("netmem", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	if (*memfd < 0)
+		error(1, errno, "memfd_create");
+	if (ftruncate(*memfd, size))
+		error(1, errno, "ftruncate");
+	if (fcntl(*memfd, F_ADD_SEALS, F_SEAL_SHRINK))
+		error(1, errno, "F_SEAL_SHRINK");
+	dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		error(4, errno, "/dev/udmabuf");
+	create.memfd = *memfd;
+	create.flags = UDMABUF_FLAGS_CLOEXEC;
+	create.size = size;
+	buf = ioctl(dev, UDMABUF_CREATE, &create);
+	if (buf < 0)
+		error(1, errno, "UDMABUF_CREATE");
+	close(dev);
+	return buf;
+}
+
+#endif /* NETMEM_NL_H */
