@@ -156,6 +156,7 @@ static int cfg_queue = -1, cfg_port = 9600, cfg_fb_port = 9599;
 static unsigned int cfg_seed;
 static unsigned long cfg_mib = 8;
 static int ifindex, nl_family;
+static long pin_base;	/* VmPin with no zcrx: 0 */
 static int nfail;
 
 static inline uint8_t pattern_byte(unsigned int seed, uint64_t off)
@@ -235,6 +236,23 @@ static long vm_pin(void)
 			break;
 	fclose(f);
 	return kb;
+}
+
+/* VmPin once it is back at @want (teardown runs from a workqueue), or
+ * after 5 s
+ */
+static long wait_pin(long want)
+{
+	long pin;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		pin = vm_pin();
+		if (pin == want)
+			break;
+		usleep(50000);
+	}
+	return pin;
 }
 
 /* ------------------------------------------------------------ netlink */
@@ -1049,6 +1067,7 @@ static void case_query(void)
 		check(ret == -EINVAL || ret == -EFAULT,
 		      "ZCRX_REG_IMPORT, not advertised: %s", errname(ret));
 		zc_close(&z);
+		nothing_left(pin_base, 10, "NODEV zcrx closed");
 		return;
 	}
 	zfd = ret ? -1 : (int)ctrl.zc_export.zcrx_fd;
@@ -1069,6 +1088,7 @@ static void case_query(void)
 		close(zfd);
 	}
 	zc_close(&z);
+	nothing_left(pin_base, 10, "NODEV zcrx closed");
 }
 
 static const char *errname(int e)
@@ -1246,9 +1266,12 @@ static void try_mutation(enum mut m, int nqueues, long pin0)
 		z.rq_head = (void *)1;
 	}
 	zc_close(&z);
-	if (ret)
-		check(vm_pin() == pin0, "%s: VmPin %ld kB, was %ld",
-		      muts[m].what, vm_pin(), pin0);
+	if (ret) {
+		long pin = wait_pin(pin0);
+
+		check(pin == pin0, "%s: VmPin %ld kB, was %ld", muts[m].what,
+		      pin, pin0);
+	}
 }
 
 /* A ring set up with @flags: registration fails with @err, nothing leaks */
@@ -1290,7 +1313,7 @@ static int recv_zc_res(struct zc *z, int fd, uint32_t id)
 static void case_errors(int nqueues)
 {
 	struct zc_opts o = opts_for(cfg_queue);
-	long pin0 = vm_pin();
+	long pin0 = pin_base;
 	struct zc z, z2;
 	int ret, fd, i;
 	pid_t pid;
@@ -1383,7 +1406,7 @@ static void case_rx(const char *name, struct zc_opts *o, int port,
 		    uint64_t total)
 {
 	static const size_t wsizes[] = { 65536, 9973, 1448, 4096 };
-	long pin0 = vm_pin();
+	long pin0 = pin_base;
 	uint64_t per = total / 4;
 	struct zc z;
 	unsigned int i;
@@ -1434,7 +1457,7 @@ static void case_dmabuf_efault(void)
 static void case_overflow(void)
 {
 	struct zc_opts o = opts_for(cfg_queue);
-	long pin0 = vm_pin();
+	long pin0 = pin_base;
 	struct stream st;
 	struct zc z;
 	bool ok;
@@ -1484,7 +1507,7 @@ static bool midstream(struct zc *z, int port, struct stream *st, pid_t *pid,
 static void case_close(void)
 {
 	struct zc_opts o = opts_for(cfg_queue);
-	long pin0 = vm_pin();
+	long pin0 = pin_base;
 	struct stream st;
 	struct zc z;
 	pid_t pid;
@@ -1520,7 +1543,7 @@ static void case_close(void)
 static void case_delete(void)
 {
 	struct zc_opts o = opts_for(cfg_queue);
-	long pin0 = vm_pin();
+	long pin0 = pin_base;
 	struct stream st;
 	double t_end;
 	struct zc z;
@@ -1637,6 +1660,7 @@ int main(int argc, char **argv)
 		bad_args();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
+	pin_base = vm_pin();
 	ifindex = if_nametoindex(cfg_ifname);
 	if (!ifindex)
 		error(1, errno, "device %s", cfg_ifname);
