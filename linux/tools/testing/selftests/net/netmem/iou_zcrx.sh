@@ -153,16 +153,16 @@ b0=$(rxq_bytes $q)
 run rx dmabuf
 b1=$(rxq_bytes $q)
 echo "# queue $q received $((b1 - b0)) bytes"
-[ $((b1 - b0)) -ge $((10 << 20)) ]
-result "rx, dmabuf: 10 MiB of payload came in on queue $q" $?
+[ $((b1 - b0)) -ge $((9 << 20)) ]
+result "rx, dmabuf: their 9 MiB of payload came in on queue $q" $?
 
 # The copy fallback: the flow on queue 0
 f0=$(rxq_bytes 0)
 run nodev fallback overflow close
 f1=$(rxq_bytes 0)
 echo "# queue 0 received $((f1 - f0)) bytes"
-[ $((f1 - f0)) -ge $((2 << 20)) ]
-result "fallback: its 2 MiB came in on queue 0" $?
+[ $((f1 - f0)) -ge $((1 << 20)) ]
+result "fallback: its 1 MiB came in on queue 0" $?
 
 # Last: the device goes away mid-stream.
 run delete
