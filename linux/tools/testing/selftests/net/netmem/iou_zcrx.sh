@@ -125,7 +125,7 @@ run() {
 	ip netns exec "$ns_b" "$zc" -i "$dev_b" -q $q -Q $queues \
 		-n "/run/netns/$ns_a" -a 192.0.2.2 -p $port -P $fb_port \
 		-O "$dir/hds $dev_b off" -o "$dir/hds $dev_b on" \
-		-D "echo $id_b > $bus/del_device" -m 8 "$@" 2>&1 | tee "$tmp/out"
+		-D "echo $id_b > $bus/del_device" -m 4 "$@" 2>&1 | tee "$tmp/out"
 	rc=${PIPESTATUS[0]}
 	for c in "$@"; do
 		line=$(grep "^CASE [a-z]* $c " "$tmp/out")
