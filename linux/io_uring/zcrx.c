@@ -724,20 +724,27 @@ static int io_zcrx_export(struct io_zcrx_ifq *ifq, struct zcrx_ctrl *ctrl,
 }
 
 /* ZCRX_REG_IMPORT: if_idx is the fd of an exported zcrx, everything else
- * but the outputs is zero; the region descriptor only gets the mmap offset.
+ * but the outputs is zero. A region descriptor is optional: it only gets
+ * the mmap offset of the refill ring.
  */
 static int io_zcrx_import(struct io_ring_ctx *ctx,
-			  struct io_uring_zcrx_ifq_reg *reg,
-			  struct io_uring_region_desc *rd, void __user *arg)
+			  struct io_uring_zcrx_ifq_reg *reg, void __user *arg)
 {
+	struct io_uring_region_desc rd = {};
 	struct io_zcrx_ifq *ifq;
 	struct fd f;
 	u32 id;
 	int ret;
 
 	if (reg->flags != ZCRX_REG_IMPORT || reg->if_rxq || reg->rq_entries ||
-	    reg->area_ptr || reg->rx_buf_len ||
-	    memchr_inv(rd, 0, sizeof(*rd)))
+	    reg->area_ptr || reg->rx_buf_len || reg->zcrx_id ||
+	    memchr_inv(reg->__resv, 0, sizeof(reg->__resv)) ||
+	    memchr_inv(&reg->offsets, 0, sizeof(reg->offsets)))
+		return -EINVAL;
+	if (reg->region_ptr &&
+	    copy_from_user(&rd, u64_to_user_ptr(reg->region_ptr), sizeof(rd)))
+		return -EFAULT;
+	if (memchr_inv(&rd, 0, sizeof(rd)))
 		return -EINVAL;
 	f = fdget(reg->if_idx);
 	if (!f.file)
@@ -753,9 +760,10 @@ static int io_zcrx_import(struct io_ring_ctx *ctx,
 		io_zcrx_drop_user(ifq);
 		goto out;
 	}
-	io_zcrx_fill_reg(ifq, id, reg, rd);
+	io_zcrx_fill_reg(ifq, id, reg, &rd);
 	if (copy_to_user(arg, reg, sizeof(*reg)) ||
-	    copy_to_user(u64_to_user_ptr(reg->region_ptr), rd, sizeof(*rd))) {
+	    (reg->region_ptr &&
+	     copy_to_user(u64_to_user_ptr(reg->region_ptr), &rd, sizeof(rd)))) {
 		xa_erase(&ctx->zcrx_ctxs, id);
 		io_zcrx_drop_user(ifq);
 		ret = -EFAULT;
@@ -826,6 +834,8 @@ int io_register_zcrx_ifq(struct io_ring_ctx *ctx, void __user *arg)
 		return -EINVAL;
 	if (copy_from_user(&reg, arg, sizeof(reg)))
 		return -EFAULT;
+	if (reg.flags & ZCRX_REG_IMPORT)
+		return io_zcrx_import(ctx, &reg, arg);
 	if (!reg.region_ptr)
 		return -EFAULT;
 	if (copy_from_user(&rd, u64_to_user_ptr(reg.region_ptr), sizeof(rd)))
@@ -833,10 +843,8 @@ int io_register_zcrx_ifq(struct io_ring_ctx *ctx, void __user *arg)
 	if (memchr_inv(reg.__resv, 0, sizeof(reg.__resv)) || reg.zcrx_id ||
 	    memchr_inv(&reg.offsets, 0, sizeof(reg.offsets)))
 		return -EINVAL;
-	if (reg.flags & ~(ZCRX_REG_NODEV | ZCRX_REG_IMPORT))
+	if (reg.flags & ~ZCRX_REG_NODEV)
 		return -EINVAL;
-	if (reg.flags & ZCRX_REG_IMPORT)
-		return io_zcrx_import(ctx, &reg, &rd, arg);
 	nodev = reg.flags & ZCRX_REG_NODEV;
 	if ((!nodev && reg.if_rxq == -1) || !reg.rq_entries)
 		return -EINVAL;
