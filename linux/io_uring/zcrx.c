@@ -81,11 +81,9 @@ static_assert(offsetof(struct zcrx_ctrl, zc_flush) == 24);
 /**
  * struct io_zcrx_area - the memory buffers of a zcrx come from
  * @nia: the buffers as net_iovs; nia.priv is the area
- * @ifq: the zcrx owning the area
  * @user_refs: references user space holds on each buffer
  * @dma: DMA address of each buffer for the device, if there is one
  * @pages: user memory: the pinned pages, one per buffer
- * @nr_pages: entries of @pages pinned
  * @dmabuf: dma-buf memory: the dma-buf
  * @attach: its attachment to the device's DMA device
  * @sgt: its mapping
@@ -95,11 +93,9 @@ static_assert(offsetof(struct zcrx_ctrl, zc_flush) == 24);
  */
 struct io_zcrx_area {
 	struct net_iov_area		nia;
-	struct io_zcrx_ifq		*ifq;
 	atomic_t			*user_refs;
 	dma_addr_t			*dma;
 	struct page			**pages;
-	int				nr_pages;
 	struct dma_buf			*dmabuf;
 	struct dma_buf_attachment	*attach;
 	struct sg_table			*sgt;
@@ -360,7 +356,7 @@ static void io_zcrx_free_area(struct io_zcrx_ifq *ifq,
 {
 	io_zcrx_unmap_area(ifq, area);
 	if (area->pages) {
-		unpin_user_pages(area->pages, area->nr_pages);
+		unpin_user_pages(area->pages, area->nia.num_niovs);
 		kvfree(area->pages);
 	}
 	net_iov_area_release(&area->nia);
@@ -405,8 +401,8 @@ static int io_zcrx_pin_area(struct io_zcrx_ifq *ifq, struct io_zcrx_area *area,
 	pages = io_pin_pages(reg->addr, reg->len, &nr_pages);
 	if (IS_ERR(pages))
 		return PTR_ERR(pages);
+	/* Page aligned: one pinned page per buffer of the area. */
 	area->pages = pages;
-	area->nr_pages = nr_pages;
 	return io_zcrx_account(ifq, nr_pages);
 }
 
@@ -507,7 +503,6 @@ static int io_zcrx_create_area(struct io_zcrx_ifq *ifq,
 	area = kzalloc(sizeof(*area), GFP_KERNEL);
 	if (!area)
 		return -ENOMEM;
-	area->ifq = ifq;
 	spin_lock_init(&area->freelist_lock);
 	ifq->area = area;
 
@@ -1082,20 +1077,16 @@ static int io_zcrx_copy(struct io_zcrx_args *args, const struct sk_buff *skb,
 			break;
 		dst = kmap_local_page(area->pages[net_iov_idx(niov)]);
 		if (frag) {
-			unsigned int at = skb_frag_off(frag) + offset + done;
-			unsigned int copied = 0;
+			u32 p_off, p_len, copied;
+			struct page *p;
+			void *src;
 
-			while (copied < n) {
-				unsigned int chunk;
-
-				chunk = min_t(unsigned int, n - copied,
-					      PAGE_SIZE - offset_in_page(at));
-				memcpy_from_page(dst + copied,
-						 nth_page(skb_frag_page(frag),
-							  at >> PAGE_SHIFT),
-						 offset_in_page(at), chunk);
-				copied += chunk;
-				at += chunk;
+			skb_frag_foreach_page(frag,
+					      skb_frag_off(frag) + offset + done,
+					      n, p, p_off, p_len, copied) {
+				src = kmap_local_page(p);
+				memcpy(dst + copied, src + p_off, p_len);
+				kunmap_local(src);
 			}
 		} else {
 			memcpy(dst, skb->data + offset + done, n);
