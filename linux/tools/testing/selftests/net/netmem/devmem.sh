@@ -49,7 +49,7 @@ back="$rule $q"
 # -E first: the uAPI without a binding (layouts, DONTNEED errnos,
 # MSG_SOCK_DEVMEM on readable loopback data).
 in_ns "$NS_B" "$LIB_DIR/devmem_rx" -E -l -i "$DEV_B" -q $q -k 9 \
-	-p $port -s 7 -S 32 -b 256 -m -H \
+	-p $port -s 7 -S 8 -b 256 -m -H -r \
 	-x "7:262144:$away" -x "7:655360:$back" > "$LIB_TMP/rx.out" 2>&1 &
 rpid=$!
 bg_pids+=($rpid)
@@ -87,7 +87,7 @@ result "devmem: recv and splice of device data EFAULT, TCP zerocopy maps nothing
 rc=0
 verdict devmem && [ $src -eq 0 ] || rc=1
 [ "$drops1" -eq "$drops0" ] || { echo "# the pool ran dry"; rc=1; }
-result "devmem: 4.6 MiB, 7 connections, 4 write sizes, every byte checked, tokens in batches" $rc
+result "devmem: 4.6 MiB, 7 connections, 4 write sizes, every byte checked, tokens in batches, the 2048 buffers of the dma-buf reused, no drop" $rc
 verdict fallback && [ $src -eq 0 ]
 result "devmem: linear fallback for part of a 1 MiB stream, every byte checked" $?
 verdict hold && [ $src -eq 0 ] && [ $rrc -eq 0 ]

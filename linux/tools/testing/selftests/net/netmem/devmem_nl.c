@@ -3,7 +3,7 @@
  * The netdev generic netlink family and the dma-buf memory provider.
  *
  *   devmem_nl -i IFINDEX -d DEV -q QUEUE -o OTHERQ -p PORT -c CLIENT_CMD
- *             -H HDS_CMD [-D NSIM_ID] [-t TIMEOUT]
+ *             -H HDS_CMD [-D NSIM_ID] [-N NEW_NSIM_ID] [-t TIMEOUT]
  *
  * Runs in the receiving namespace; raw generic netlink over libc sockets.
  * The dma-buf is a udmabuf made from a sealed memfd. CLIENT_CMD is a
@@ -16,11 +16,15 @@
  * HDS_CMD ("off"/"on" appended), queue already bound, no CAP_NET_ADMIN,
  * out of range), that a failed multi-queue bind leaves no queue bound,
  * queue-get and page-pool-get reporting the binding, the page-pool add
- * notification, page-pool-stats-get against ethtool -S DEV, that a TCP
+ * and del notifications of its pools, page-pool-stats-get against
+ * ethtool -S DEV, that a TCP
  * flow steered to QUEUE is unreadable (recv() fails with EFAULT), then
  * that closing the netlink socket unbinds the queue, frees its pools and
  * detaches the dma-buf, that binding again works, and that a plain flow on
  * the queue then arrives whole. Unimplemented commands are -EOPNOTSUPP.
+ * With -N it first checks dev-get (do, dump, unknown ifindex) and the mgmt
+ * group: netdevsim device NEW_NSIM_ID, created and deleted in this
+ * namespace, must be announced by dev-add-ntf and dev-del-ntf.
  *
  * With -D it then binds again, lets a connection's payload sit in the
  * dma-buf unread and deletes netdevsim device NSIM_ID: the pool must be
@@ -64,9 +68,10 @@ static const char *cfg_client;
 static const char *cfg_hds;
 static const char *cfg_nsim_id;
 static int cfg_timeout = 30;
+static int cfg_new_id;
 
 static __u16 family_id;
-static __u32 grp_page_pool;
+static __u32 grp_page_pool, grp_mgmt;
 static int failures;
 static int test_num;
 
@@ -88,48 +93,15 @@ static int bind_one(int fd, int dmabuf, int queue)
 	return netdev_bind_rx(fd, family_id, cfg_ifindex, dmabuf, &q, 1);
 }
 
-/* queue-get */
-
-struct queue_info {
-	int id, type, ifindex;
-	long dmabuf;	/* -1: no attribute */
-	int count;	/* replies seen */
-	int bound_rx;	/* RX queues with a dma-buf, in a dump */
-	int bound_rx_id;
-};
-
-static void queue_cb(struct nl_reply *r, void *ctx)
+/* queue-get of our device */
+static int queue_get(int fd, int queue, int type, struct netdev_queue_info *qi)
 {
-	struct queue_info *qi = ctx;
-
-	qi->count++;
-	qi->id = r->tb[NETDEV_A_QUEUE_ID] ? (int)nl_attr_uint(r->tb[NETDEV_A_QUEUE_ID]) : -1;
-	qi->type = r->tb[NETDEV_A_QUEUE_TYPE] ? (int)nl_attr_uint(r->tb[NETDEV_A_QUEUE_TYPE]) : -1;
-	qi->ifindex = r->tb[NETDEV_A_QUEUE_IFINDEX] ?
-		      (int)nl_attr_uint(r->tb[NETDEV_A_QUEUE_IFINDEX]) : -1;
-	qi->dmabuf = r->tb[NETDEV_A_QUEUE_DMABUF] ?
-		     (long)nl_attr_uint(r->tb[NETDEV_A_QUEUE_DMABUF]) : -1;
-	if (qi->dmabuf >= 0 && qi->type == NETDEV_QUEUE_TYPE_RX) {
-		qi->bound_rx++;
-		qi->bound_rx_id = qi->id;
-	}
-}
-
-static int queue_get(int fd, int queue, int type, struct queue_info *qi)
-{
-	struct nl_msg m;
-
-	memset(qi, 0, sizeof(*qi));
-	nl_msg_init(&m, family_id, 0, NETDEV_CMD_QUEUE_GET);
-	nl_put_u32(&m, NETDEV_A_QUEUE_IFINDEX, cfg_ifindex);
-	nl_put_u32(&m, NETDEV_A_QUEUE_TYPE, type);
-	nl_put_u32(&m, NETDEV_A_QUEUE_ID, queue);
-	return nl_txn(fd, &m, queue_cb, qi);
+	return netdev_queue_get(fd, family_id, cfg_ifindex, queue, type, qi);
 }
 
 static long queue_dmabuf(int fd, int queue)
 {
-	struct queue_info qi;
+	struct netdev_queue_info qi;
 	int err;
 
 	err = queue_get(fd, queue, NETDEV_QUEUE_TYPE_RX, &qi);
@@ -446,13 +418,51 @@ static bool unreadable_flow(void)
 	return ok;
 }
 
-/* page-pool notifications */
+/* notifications of the netdev family */
+
+#define NTF_MAX_POOLS	8
 
 struct ntf_seen {
-	long binding;
+	long binding;		/* page-pool: the binding to look for */
 	int add_with_binding;
+	__u64 pools[NTF_MAX_POOLS];	/* their pool ids */
+	int npools;
+	int del_of_pools;	/* page-pool-del of one of @pools */
+	int dev_add, dev_del;	/* mgmt: the last ifindex of each, or 0 */
 };
 
+static void ntf_one(struct nl_reply *r, struct ntf_seen *seen)
+{
+	__s64 pool = nl_attr_uint_or(r->tb[NETDEV_A_PAGE_POOL_ID], 0);
+	__s64 dmabuf = nl_attr_uint_or(r->tb[NETDEV_A_PAGE_POOL_DMABUF], -1);
+	int i;
+
+	switch (r->cmd) {
+	case NETDEV_CMD_DEV_ADD_NTF:
+	case NETDEV_CMD_DEV_DEL_NTF:
+		i = nl_attr_uint_or(r->tb[NETDEV_A_DEV_IFINDEX], 0);
+		printf("# notification: dev-%s-ntf, ifindex %d\n",
+		       r->cmd == NETDEV_CMD_DEV_ADD_NTF ? "add" : "del", i);
+		if (r->cmd == NETDEV_CMD_DEV_ADD_NTF)
+			seen->dev_add = i;
+		else
+			seen->dev_del = i;
+		return;
+	}
+	printf("# notification: cmd %d, pool %lld, dmabuf %lld\n", r->cmd,
+	       (long long)pool, (long long)dmabuf);
+	if (r->cmd == NETDEV_CMD_PAGE_POOL_ADD_NTF && dmabuf == seen->binding) {
+		seen->add_with_binding++;
+		if (seen->npools < NTF_MAX_POOLS)
+			seen->pools[seen->npools++] = pool;
+	}
+	if (r->cmd == NETDEV_CMD_PAGE_POOL_DEL_NTF)
+		for (i = 0; i < seen->npools; i++)
+			if (seen->pools[i] == (__u64)pool)
+				seen->del_of_pools++;
+}
+
+/* Read every notification queued on @fd */
 static void ntf_drain(int fd, struct ntf_seen *seen)
 {
 	static char rbuf[65536];
@@ -472,18 +482,110 @@ static void ntf_drain(int fd, struct ntf_seen *seen)
 			if (nlh->nlmsg_type != family_id)
 				continue;
 			nl_parse_msg(nlh, &r);
-			printf("# notification: cmd %d, pool %llu, dmabuf %lld\n",
-			       r.cmd, r.tb[NETDEV_A_PAGE_POOL_ID] ?
-			       (unsigned long long)nl_attr_uint(r.tb[NETDEV_A_PAGE_POOL_ID]) : 0,
-			       r.tb[NETDEV_A_PAGE_POOL_DMABUF] ?
-			       (long long)nl_attr_uint(r.tb[NETDEV_A_PAGE_POOL_DMABUF]) : -1LL);
-			if (r.cmd == NETDEV_CMD_PAGE_POOL_ADD_NTF &&
-			    r.tb[NETDEV_A_PAGE_POOL_DMABUF] &&
-			    (long)nl_attr_uint(r.tb[NETDEV_A_PAGE_POOL_DMABUF]) ==
-			    seen->binding)
-				seen->add_with_binding++;
+			ntf_one(&r, seen);
 		}
 	}
+}
+
+/* A netlink socket in multicast group @grp of the family */
+static int ntf_open(__u32 grp)
+{
+	struct sockaddr_nl nl_addr = { .nl_family = AF_NETLINK };
+	int fd = nl_open();
+
+	/* Bound, so it has a port id: broadcasts skip port 0, the sender's. */
+	if (bind(fd, (struct sockaddr *)&nl_addr, sizeof(nl_addr)))
+		error(1, errno, "bind netlink");
+	if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp,
+		       sizeof(grp)))
+		error(1, errno, "join group %u", grp);
+	return fd;
+}
+
+/* dev-get */
+
+struct dev_info {
+	int count;		/* replies */
+	int ifindex;		/* of the last reply */
+	bool ours;		/* a reply for cfg_ifindex */
+	bool xdp_features;	/* the last reply had XDP_FEATURES */
+};
+
+static void dev_cb(struct nl_reply *r, void *ctx)
+{
+	struct dev_info *di = ctx;
+
+	di->count++;
+	di->ifindex = nl_attr_uint_or(r->tb[NETDEV_A_DEV_IFINDEX], 0);
+	di->ours |= di->ifindex == cfg_ifindex;
+	di->xdp_features = r->tb[NETDEV_A_DEV_XDP_FEATURES];
+}
+
+/* dev-get of @ifindex, or with 0 a dump */
+static int dev_get(int fd, int ifindex, struct dev_info *di)
+{
+	struct nl_msg m;
+
+	memset(di, 0, sizeof(*di));
+	nl_msg_init(&m, family_id, ifindex ? 0 : NLM_F_DUMP,
+		    NETDEV_CMD_DEV_GET);
+	if (ifindex)
+		nl_put_u32(&m, NETDEV_A_DEV_IFINDEX, ifindex);
+	return nl_txn(fd, &m, dev_cb, di);
+}
+
+/* Write @s to netdevsim bus file @file */
+static bool nsim_bus_write(const char *file, const char *s)
+{
+	char path[128];
+	bool ok;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/netdevsim/%s", file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	ok = fd >= 0 && write(fd, s, strlen(s)) == (ssize_t)strlen(s);
+	if (!ok)
+		printf("# %s < %s: %s\n", path, s, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* dev-get, and the mgmt group's notifications for a netdevsim device
+ * (id @nsim_id) created and deleted here
+ */
+static void dev_get_and_mgmt(int nl, __u32 grp_mgmt, int nsim_id)
+{
+	struct ntf_seen seen = {};
+	struct dev_info di;
+	char buf[32];
+	int ntf, err, ifx;
+	bool ok;
+
+	err = dev_get(nl, cfg_ifindex, &di);
+	result("dev-get: one reply, our ifindex, xdp-features",
+	       !err && di.count == 1 && di.ifindex == cfg_ifindex &&
+	       di.xdp_features);
+	err = dev_get(nl, 0, &di);
+	printf("# dev-get dump: %d devices\n", di.count);
+	result("dev-get dump: our device among them", !err && di.ours);
+	err = dev_get(nl, 999999, &di);
+	result("dev-get of an unknown ifindex: ENODEV", err == -ENODEV);
+
+	ntf = ntf_open(grp_mgmt);
+	snprintf(buf, sizeof(buf), "%d 1 1", nsim_id);
+	ok = nsim_bus_write("new_device", buf);
+	ntf_drain(ntf, &seen);
+	ifx = seen.dev_add;
+	ok &= ifx > 0 && !dev_get(nl, ifx, &di) && di.ifindex == ifx;
+	result("mgmt: dev-add-ntf for a new device, dev-get finds it", ok);
+	snprintf(buf, sizeof(buf), "%d", nsim_id);
+	ok = nsim_bus_write("del_device", buf);
+	ntf_drain(ntf, &seen);
+	ok &= ifx > 0 && seen.dev_del == ifx &&
+	      dev_get(nl, ifx, &di) == -ENODEV;
+	result("mgmt: dev-del-ntf when it goes, dev-get ENODEV", ok);
+	close(ntf);
 }
 
 static bool stats_match(int nl, __u64 pool_id)
@@ -654,8 +756,7 @@ static void run_tests(void)
 {
 	struct netdev_bind_q q[2];
 	struct netdev_pool_list pl, one;
-	struct queue_info qi;
-	struct sockaddr_nl nl_addr = { .nl_family = AF_NETLINK };
+	struct netdev_queue_info qi;
 	struct ntf_seen seen = {};
 	int nl, nl2, ntf, dmabuf, id, id2, err, i, refs;
 	long d;
@@ -677,6 +778,8 @@ static void run_tests(void)
 		}
 	}
 	result("napi-get, qstats-get, napi-set, bind-tx: EOPNOTSUPP", ok);
+	if (cfg_new_id)
+		dev_get_and_mgmt(nl, grp_mgmt, cfg_new_id);
 
 	/* Failures, each with its errno; nothing stays bound. */
 	q[0] = (struct netdev_bind_q){ cfg_queue, NETDEV_QUEUE_TYPE_RX };
@@ -704,13 +807,7 @@ static void run_tests(void)
 	result("failed binds leave no binding, dma-buf not attached", ok);
 
 	/* Listen for page-pool notifications. */
-	ntf = nl_open();
-	/* Bound, so it has a port id: broadcasts skip port 0, the sender's. */
-	if (bind(ntf, (struct sockaddr *)&nl_addr, sizeof(nl_addr)))
-		error(1, errno, "bind netlink");
-	if (setsockopt(ntf, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp_page_pool,
-		       sizeof(grp_page_pool)))
-		error(1, errno, "join page-pool group %u", grp_page_pool);
+	ntf = ntf_open(grp_page_pool);
 
 	id = bind_one(nl, dmabuf, cfg_queue);
 	printf("# binding %d on queue %d\n", id, cfg_queue);
@@ -725,7 +822,6 @@ static void run_tests(void)
 	ntf_drain(ntf, &seen);
 	result("page-pool add notification with the binding",
 	       seen.add_with_binding >= 1);
-	close(ntf);
 
 	/* Busy queue, and a failed bind of two queues leaves the first free. */
 	err = bind_one(nl2, dmabuf, cfg_queue);
@@ -751,7 +847,7 @@ static void run_tests(void)
 		memset(&qi, 0, sizeof(qi));
 		nl_msg_init(&m, family_id, NLM_F_DUMP, NETDEV_CMD_QUEUE_GET);
 		nl_put_u32(&m, NETDEV_A_QUEUE_IFINDEX, cfg_ifindex);
-		err = nl_txn(nl, &m, queue_cb, &qi);
+		err = nl_txn(nl, &m, netdev_queue_cb, &qi);
 		printf("# queue dump: %d queues\n", qi.count);
 		result("queue-get dump: one RX queue bound, the right one",
 		       !err && qi.count >= 2 && qi.bound_rx == 1 &&
@@ -798,6 +894,10 @@ static void run_tests(void)
 	       wait_pools_gone(nl2, id));
 	result("netlink socket closed: dma-buf detached and released",
 	       wait_detached(dmabuf));
+	ntf_drain(ntf, &seen);
+	result("page-pool del notification for each pool of the binding",
+	       seen.npools && seen.del_of_pools == seen.npools);
+	close(ntf);
 
 	/* Bind again */
 	nl = nl_open();
@@ -823,7 +923,7 @@ static void parse_opts(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "i:d:q:o:p:c:H:t:D:")) != -1) {
+	while ((c = getopt(argc, argv, "i:d:q:o:p:c:H:t:D:N:")) != -1) {
 		switch (c) {
 		case 'i':
 			cfg_ifindex = atoi(optarg);
@@ -852,6 +952,9 @@ static void parse_opts(int argc, char **argv)
 		case 'D':
 			cfg_nsim_id = optarg;
 			break;
+		case 'N':
+			cfg_new_id = atoi(optarg);
+			break;
 		default:
 			error(1, 0, "bad option");
 		}
@@ -867,6 +970,7 @@ int main(int argc, char **argv)
 	alarm(cfg_timeout * 8);
 	family_id = nl_family(NETDEV_FAMILY_NAME, NETDEV_MCGRP_PAGE_POOL,
 			      &grp_page_pool);
+	nl_family(NETDEV_FAMILY_NAME, NETDEV_MCGRP_MGMT, &grp_mgmt);
 	run_tests();
 	return failures ? 1 : 0;
 }

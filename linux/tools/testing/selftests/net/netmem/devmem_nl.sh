@@ -32,10 +32,11 @@ step "hds, steering"
 
 in_ns "$NS_B" "$LIB_DIR/devmem_nl" -i "$IFX_B" -d "$DEV_B" \
 	-q $bound -o $other -p $port -H "$LIB_DIR/hds $DEV_B" -t 30 -D "$ID_B" \
+	-N $((ID_B + 500)) \
 	-c "$IN_A $LIB_DIR/tcp_pattern -c $ADDR_B -t 30"
 rc=$?
 step devmem_nl
-result "devmem_nl: netdev family, bind-rx, unbind, traffic after, device deleted while bound" $rc
+result "devmem_nl: netdev family, notifications, bind-rx, unbind, traffic after, device deleted while bound" $rc
 
 echo "# total: ${SECONDS}s"
 exit $ret

@@ -4,7 +4,7 @@
  * offsets and tokens.
  *
  *   devmem_rx [-E] [-l -i DEV -q QUEUE -k CONNS [-6] [-p PORT] [-s SEED]
- *	      [-S DMABUF_MIB] [-b BATCH] [-x CONN:BYTES:CMD]... [-m] [-H]]
+ *	      [-S DMABUF_MIB] [-b BATCH] [-x CONN:BYTES:CMD]... [-m] [-H] [-r]]
  *	-E: uAPI checks that need no binding first: struct layouts,
  *	SO_DEVMEM_DONTNEED errors, recvmsg(MSG_SOCK_DEVMEM) of readable
  *	(loopback) data.
@@ -16,7 +16,9 @@
  *	in batches of BATCH frags. -x runs CMD (e.g. a steering change) once
  *	connection CONN (from 0) got BYTES bytes; -m requires some bytes of
  *	each such connection to come linear. -H closes the last connection
- *	with its tokens outstanding. At the end the netlink socket is closed
+ *	with its tokens outstanding. -r requires more frags than the dma-buf
+ *	has buffers: they must have been reused, so the transfer ran on
+ *	buffers the tokens gave back. At the end the netlink socket is closed
  *	(unbind) and every page_pool of the binding must be gone, its
  *	buffers all back.
  */
@@ -91,6 +93,7 @@ static int cfg_conns = 1;
 static int cfg_port = 9400;
 static unsigned int cfg_seed;
 static size_t cfg_dmabuf_size = 8 << 20;
+static bool cfg_reuse;
 static unsigned int cfg_batch = 256;
 static int cfg_timeout = 60;
 static struct {
@@ -592,6 +595,7 @@ static int do_receive(void)
 	struct sockaddr_in a4 = { .sin_family = AF_INET };
 	struct timeval tv = { .tv_sec = cfg_timeout };
 	int nl, family, ifindex, dmabuf, lfd, i, one = 1, err;
+	int rcvbuf = 1 << 20;
 	struct timespec t0, t1;
 	struct rx rx = {};
 	uint64_t inflight;
@@ -623,6 +627,10 @@ static int do_receive(void)
 	if (lfd < 0)
 		error(1, errno, "socket");
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* Bound the frags a connection may queue, so that a dma-buf smaller
+	 * than the transfer is enough if buffers come back.
+	 */
+	setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	a4.sin_port = htons(cfg_port);
 	a6.sin6_port = htons(cfg_port);
 	if (cfg_ipv6 ? bind(lfd, (void *)&a6, sizeof(a6)) :
@@ -661,6 +669,12 @@ static int do_receive(void)
 	       rx.cmsgs, rx.tokens, rx.frags_freed, rx.dontneed_calls);
 	section = "devmem";
 	check(rx.dmabuf_bytes > 0, "payload landed in the dma-buf");
+	if (cfg_reuse) {
+		printf("# %llu frags from a dma-buf of %zu buffers\n",
+		       rx.tokens, cfg_dmabuf_size / 4096);
+		check(rx.tokens > cfg_dmabuf_size / 4096,
+		      "more frags than the dma-buf has buffers: they came back and were used again");
+	}
 	printf("# %llu tokens held at close\n", rx.held);
 	check(rx.frags_freed + rx.held == rx.tokens,
 	      "every token given back but those held, each freed once");
@@ -693,10 +707,13 @@ static void parse_opts(int argc, char **argv)
 	char *colon;
 	int c;
 
-	while ((c = getopt(argc, argv, "Eli:q:k:6p:s:S:b:x:mHt:")) != -1) {
+	while ((c = getopt(argc, argv, "Eli:q:k:6p:s:S:b:x:mHrt:")) != -1) {
 		switch (c) {
 		case 'E':
 			cfg_errors = true;
+			break;
+		case 'r':
+			cfg_reuse = true;
 			break;
 		case 'l':
 			cfg_listen = true;

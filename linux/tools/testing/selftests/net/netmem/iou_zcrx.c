@@ -23,6 +23,8 @@
  *   nodev	ZCRX_REG_NODEV: everything copied into the area
  *   fallback	the flow on another queue: copied into the area
  *   overflow	a CQ of 4 entries not reaped: -ENOSPC, re-arm, no byte lost
+ *   refill	returns wrapped in bad and repeated refill entries, held
+ *		buffers untouched; an area run dry: -ENOSPC, re-arm
  *   close	the ring closed mid-stream with buffers held; then a new
  *		registration on the same queue must work
  *   delete	the device deleted mid-stream (DELETE_CMD); must be last
@@ -62,13 +64,12 @@
 #include <unistd.h>
 
 #include <linux/capability.h>
-#include <linux/genetlink.h>
 #include <linux/io_uring.h>
 #include <linux/netdev.h>
-#include <linux/netlink.h>
-#include <linux/udmabuf.h>
 
 #include <liburing.h>
+
+#include "netmem_nl.h"
 
 /* The numbers and layouts of UAPI.md, checked against the header in use */
 static_assert(IORING_OP_RECV_ZC == 58, "RECV_ZC");
@@ -146,16 +147,12 @@ static_assert(NETDEV_A_QUEUE_IO_URING == 6, "queue io-uring");
 #define RING_FLAGS	(IORING_SETUP_DEFER_TASKRUN | \
 			 IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_CQE32)
 
-#ifndef NETLINK_EXT_ACK
-#define NETLINK_EXT_ACK 11
-#endif
-
 static const char *cfg_ifname, *cfg_netns, *cfg_addr;
 static const char *cfg_hds_off, *cfg_hds_on, *cfg_delete;
 static int cfg_queue = -1, cfg_port = 9600, cfg_fb_port = 9599;
 static unsigned int cfg_seed;
 static unsigned long cfg_mib = 8;
-static int ifindex, nl_family;
+static int ifindex, nl_fd, nl_fam;
 static long pin_base;	/* VmPin with no zcrx: 0 */
 static int nfail;
 
@@ -257,196 +254,38 @@ static long wait_pin(long want)
 
 /* ------------------------------------------------------------ netlink */
 
-struct nlmsg {
-	struct nlmsghdr nlh;
-	struct genlmsghdr genl;
-	char attrs[256];
-};
-
-static char rbuf[65536];
-
-static void nla_put(struct nlmsg *m, int type, const void *data, int len)
-{
-	struct nlattr *nla = (void *)((char *)m + NLMSG_ALIGN(m->nlh.nlmsg_len));
-
-	nla->nla_type = type;
-	nla->nla_len = NLA_HDRLEN + len;
-	memcpy((char *)nla + NLA_HDRLEN, data, len);
-	m->nlh.nlmsg_len = NLMSG_ALIGN(m->nlh.nlmsg_len) + NLA_ALIGN(nla->nla_len);
-}
-
-static void msg_init(struct nlmsg *m, int family, int cmd, int flags)
-{
-	memset(m, 0, sizeof(*m));
-	m->nlh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
-	m->nlh.nlmsg_type = family;
-	m->nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-	m->nlh.nlmsg_seq = 1;
-	m->genl.cmd = cmd;
-	m->genl.version = 1;
-}
-
-static struct nlattr *attr_at(const struct nlmsghdr *nlh, void *p)
-{
-	struct nlattr *a = p;
-
-	if ((char *)a + NLA_HDRLEN > (char *)nlh + nlh->nlmsg_len ||
-	    a->nla_len < NLA_HDRLEN)
-		return NULL;
-	return a;
-}
-
-static struct nlattr *attr_first(const struct nlmsghdr *nlh)
-{
-	return attr_at(nlh, (char *)NLMSG_DATA(nlh) + GENL_HDRLEN);
-}
-
-static struct nlattr *attr_next(const struct nlmsghdr *nlh,
-				const struct nlattr *nla)
-{
-	return attr_at(nlh, (char *)nla + NLA_ALIGN(nla->nla_len));
-}
-
-static uint64_t nla_uint(const struct nlattr *nla)
-{
-	const void *p = (const char *)nla + NLA_HDRLEN;
-	uint64_t v64;
-	uint32_t v32;
-
-	if (nla->nla_len - NLA_HDRLEN >= 8) {
-		memcpy(&v64, p, 8);
-		return v64;
-	}
-	memcpy(&v32, p, 4);
-	return v32;
-}
-
-/* Send @m, call @cb per data message; return 0 or the ack's -errno */
-static int nl_talk(struct nlmsg *m, void (*cb)(const struct nlmsghdr *, void *),
-		   void *arg)
-{
-	struct nlmsghdr *nlh;
-	int fd, one = 1, ret;
-	ssize_t n;
-
-	fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);
-	if (fd < 0)
-		error(1, errno, "netlink socket");
-	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	if (send(fd, m, m->nlh.nlmsg_len, 0) < 0)
-		error(1, errno, "netlink send");
-	for (;;) {
-		n = recv(fd, rbuf, sizeof(rbuf), 0);
-		if (n < 0)
-			error(1, errno, "netlink recv");
-		for (nlh = (void *)rbuf; NLMSG_OK(nlh, n); nlh = NLMSG_NEXT(nlh, n)) {
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				ret = ((struct nlmsgerr *)NLMSG_DATA(nlh))->error;
-				goto out;
-			}
-			if (nlh->nlmsg_type == NLMSG_DONE) {
-				ret = 0;
-				goto out;
-			}
-			if (cb)
-				cb(nlh, arg);
-		}
-	}
-out:
-	close(fd);
-	return ret;
-}
-
-static void family_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	struct nlattr *nla;
-
-	for (nla = attr_first(nlh); nla; nla = attr_next(nlh, nla))
-		if (nla->nla_type == CTRL_ATTR_FAMILY_ID)
-			*(int *)arg = *(uint16_t *)((char *)nla + NLA_HDRLEN);
-}
-
-static int netdev_family(void)
-{
-	struct nlmsg m;
-	int id = -1;
-
-	msg_init(&m, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0);
-	nla_put(&m, CTRL_ATTR_FAMILY_NAME, NETDEV_FAMILY_NAME,
-		sizeof(NETDEV_FAMILY_NAME));
-	if (nl_talk(&m, family_cb, &id) || id < 0)
-		error(1, 0, "no generic netlink family \"netdev\"");
-	return id;
-}
-
 struct pools {
 	int count;		/* zcrx pools of our device */
 	uint64_t inflight;	/* their buffers in flight */
 };
 
-static void pool_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	bool iou = false, ours = false;
-	struct pools *p = arg;
-	uint64_t inflight = 0;
-	struct nlattr *nla;
-
-	for (nla = attr_first(nlh); nla; nla = attr_next(nlh, nla)) {
-		switch (nla->nla_type & NLA_TYPE_MASK) {
-		case NETDEV_A_PAGE_POOL_IO_URING:
-			iou = true;
-			break;
-		case NETDEV_A_PAGE_POOL_IFINDEX:
-			ours = nla_uint(nla) == (uint64_t)ifindex;
-			break;
-		case NETDEV_A_PAGE_POOL_INFLIGHT:
-			inflight = nla_uint(nla);
-			break;
-		}
-	}
-	/* A pool outliving its device moves to loopback: count it too */
-	if (iou && (ours || !ifindex)) {
-		p->count++;
-		p->inflight += inflight;
-	}
-}
-
 /* The page_pools carrying the IO_URING nest on our device */
 static void zcrx_pools(struct pools *p)
 {
-	struct nlmsg m;
+	static struct netdev_pool_list pl;
+	int i;
 
 	memset(p, 0, sizeof(*p));
-	msg_init(&m, nl_family, NETDEV_CMD_PAGE_POOL_GET, NLM_F_DUMP);
-	if (nl_talk(&m, pool_cb, p))
+	if (netdev_pool_get(nl_fd, nl_fam, 0, &pl))
 		error(1, 0, "page-pool-get dump failed");
-}
-
-static void queue_cb(const struct nlmsghdr *nlh, void *arg)
-{
-	struct nlattr *nla;
-
-	for (nla = attr_first(nlh); nla; nla = attr_next(nlh, nla))
-		if ((nla->nla_type & NLA_TYPE_MASK) == NETDEV_A_QUEUE_IO_URING)
-			*(bool *)arg = true;
+	for (i = 0; i < pl.n; i++) {
+		/* A pool outliving its device moves to loopback: count it */
+		if (!pl.p[i].io_uring || (ifindex && pl.p[i].ifindex != ifindex))
+			continue;
+		p->count++;
+		p->inflight += pl.p[i].inflight;
+	}
 }
 
 /* queue-get of our RX queue: does it report an IO_URING nest? */
 static bool queue_has_zcrx(int queue)
 {
-	uint32_t v, ifx = ifindex;
-	bool iou = false;
-	struct nlmsg m;
+	struct netdev_queue_info qi;
 
-	msg_init(&m, nl_family, NETDEV_CMD_QUEUE_GET, 0);
-	nla_put(&m, NETDEV_A_QUEUE_IFINDEX, &ifx, 4);
-	v = NETDEV_QUEUE_TYPE_RX;
-	nla_put(&m, NETDEV_A_QUEUE_TYPE, &v, 4);
-	v = queue;
-	nla_put(&m, NETDEV_A_QUEUE_ID, &v, 4);
-	if (nl_talk(&m, queue_cb, &iou))
+	if (netdev_queue_get(nl_fd, nl_fam, ifindex, queue,
+			     NETDEV_QUEUE_TYPE_RX, &qi))
 		error(1, 0, "queue-get failed");
-	return iou;
+	return qi.io_uring;
 }
 
 /*
@@ -518,31 +357,6 @@ static int ring_init(struct io_uring *ring, unsigned int flags,
 	if (!ret)
 		io_uring_ring_dontfork(ring);
 	return ret;
-}
-
-static int make_udmabuf(size_t len, int *memfd_out)
-{
-	struct udmabuf_create create = {};
-	int memfd, devfd, buf;
-
-	memfd = memfd_create("iou_zcrx", MFD_ALLOW_SEALING);
-	if (memfd < 0)
-		error(1, errno, "memfd_create");
-	if (ftruncate(memfd, len))
-		error(1, errno, "ftruncate");
-	if (fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK))
-		error(1, errno, "F_SEAL_SHRINK");
-	devfd = open("/dev/udmabuf", O_RDWR);
-	if (devfd < 0)
-		error(1, errno, "/dev/udmabuf");
-	create.memfd = memfd;
-	create.size = len;
-	buf = ioctl(devfd, UDMABUF_CREATE, &create);
-	if (buf < 0)
-		error(1, errno, "UDMABUF_CREATE");
-	close(devfd);
-	*memfd_out = memfd;
-	return buf;
 }
 
 static size_t rq_size(unsigned int entries)
@@ -687,21 +501,46 @@ static void zc_close(struct zc *z)
 	z->memfd = -1;
 }
 
+/* Free entries of the refill ring */
+static uint32_t rq_space(struct zc *z)
+{
+	return z->rq_entries -
+	       (z->tail - __atomic_load_n(z->rq_head, __ATOMIC_ACQUIRE));
+}
+
+/* Queue one refill entry as given (the caller checked rq_space()) */
+static void rq_put(struct zc *z, uint64_t off, uint32_t len, uint32_t pad)
+{
+	struct io_uring_zcrx_rqe *rqe = &z->rqes[z->tail & (z->rq_entries - 1)];
+
+	rqe->off = off;
+	rqe->len = len;
+	rqe->__pad = pad;
+	z->tail++;
+}
+
+static void rq_publish(struct zc *z)
+{
+	__atomic_store_n(z->rq_tail, z->tail, __ATOMIC_RELEASE);
+}
+
 /* Give the buffer at area offset @off (@len bytes) back */
 static bool zc_return(struct zc *z, uint64_t off, uint32_t len)
 {
-	struct io_uring_zcrx_rqe *rqe;
-	uint32_t head = __atomic_load_n(z->rq_head, __ATOMIC_ACQUIRE);
-
-	if (z->tail - head >= z->rq_entries)
+	if (!rq_space(z))
 		return false;
-	rqe = &z->rqes[z->tail & (z->rq_entries - 1)];
-	rqe->off = (off & ~IORING_ZCRX_AREA_MASK) | z->token;
-	rqe->len = len;
-	rqe->__pad = 0;
-	z->tail++;
-	__atomic_store_n(z->rq_tail, z->tail, __ATOMIC_RELEASE);
+	rq_put(z, (off & ~IORING_ZCRX_AREA_MASK) | z->token, len, 0);
+	rq_publish(z);
 	return true;
+}
+
+/* ZCRX_CTRL_FLUSH_RQ: the kernel consumes the refill ring now */
+static int zc_flush(struct zc *z)
+{
+	struct zcrx_ctrl ctrl = { .zcrx_id = z->id, .op = ZCRX_CTRL_FLUSH_RQ };
+
+	return io_uring_register_raw(z->ring.ring_fd, IORING_REGISTER_ZCRX_CTRL,
+				     &ctrl, 0);
 }
 
 /* ------------------------------------------------------------ streams */
@@ -716,9 +555,46 @@ struct stream {
 	unsigned int hold;	/* keep the first @hold buffers */
 	uint64_t held[64];
 	uint32_t held_len[64];
+	uint64_t held_soff[64];	/* their stream offsets */
 	unsigned int nheld;
+	/* Abuse the refill ring: with each return, entries that must be
+	 * dropped: one naming a held buffer with __pad set, one with another
+	 * area's token, one past the area, and the same buffer again.
+	 */
+	bool abuse;
+	uint64_t flushes;	/* FLUSH_RQs because the ring was full */
+	uint64_t cqes_at_enospc;	/* CQEs before the first -ENOSPC */
 	bool bad;
 };
+
+/*
+ * Return @off like zc_return(), wrapped in entries the kernel must drop
+ * (see struct stream). The ring is flushed when it lacks room for all of
+ * them, and one tail store publishes them together: with rq_entries at
+ * most the kernel's refill batch, one refill consumes the duplicate with
+ * the return, before the buffer can be posted again.
+ */
+static bool zc_return_abused(struct zc *z, struct stream *st, uint64_t off,
+			     uint32_t len)
+{
+	uint64_t held = st->nheld ? st->held[st->cqes % st->nheld] : off;
+	uint64_t other_area = z->token + (1ULL << IORING_ZCRX_AREA_SHIFT);
+
+	if (rq_space(z) < 5) {
+		if (zc_flush(z))
+			return false;
+		st->flushes++;
+		if (rq_space(z) < 5)
+			return false;
+	}
+	rq_put(z, held | z->token, PAGE_SZ, 1);
+	rq_put(z, held | other_area, PAGE_SZ, 0);
+	rq_put(z, z->area_len | z->token, PAGE_SZ, 0);
+	rq_put(z, off | z->token, len, 0);
+	rq_put(z, off | z->token, len, 0);
+	rq_publish(z);
+	return true;
+}
 
 static void arm(struct zc *z, struct stream *st, unsigned int len)
 {
@@ -771,18 +647,52 @@ static void handle_cqe(struct zc *z, struct io_uring_cqe *cqe)
 		       (unsigned long long)off + i);
 		st->bad = true;
 	}
-	st->got += n;
 	if (st->nheld < st->hold) {
 		st->held[st->nheld] = off;
+		st->held_soff[st->nheld] = st->got;
 		st->held_len[st->nheld++] = n;
+		st->got += n;
 		return;
 	}
-	if (!zc_return(z, off, n)) {
+	st->got += n;
+	if (!(st->abuse ? zc_return_abused(z, st, off, n) :
+	      zc_return(z, off, n))) {
 		printf("# refill ring full\n");
 		st->bad = true;
 		return;
 	}
 	st->returned++;
+}
+
+/* The held buffers still carry their bytes: none was handed out again */
+static bool held_intact(struct stream *st, struct zc *z)
+{
+	unsigned int i;
+	int bad;
+
+	for (i = 0; i < st->nheld; i++) {
+		bad = verify(st->seed, st->held_soff[i], z->area + st->held[i],
+			     st->held_len[i]);
+		if (bad >= 0) {
+			printf("# held buffer at area off %llu changed at byte %d\n",
+			       (unsigned long long)st->held[i], bad);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Give the held buffers back */
+static bool return_held(struct stream *st, struct zc *z)
+{
+	unsigned int i;
+
+	for (i = 0; i < st->nheld; i++)
+		if (!zc_return(z, st->held[i], st->held_len[i]))
+			return false;
+	st->returned += st->nheld;
+	st->nheld = 0;
+	return true;
 }
 
 /* Reap CQEs for up to @ms ms, or until @st is disarmed. Return CQEs seen. */
@@ -901,8 +811,10 @@ static int accept_one(int lfd)
 /*
  * Receive one stream of @len bytes on @z from a sender to @port in writes
  * of @wsize; re-arm on -ENOSPC. @delay_ms: sleep after arming once, with
- * the CQ not reaped (overflow case). Return: true if every byte arrived
- * right, the stream ended with EOF and every buffer went back.
+ * the CQ not reaped (overflow case). *@out, if given, says which buffers
+ * to hold and whether to abuse the refill ring, and gets the stream.
+ * Return: true if every byte arrived right, the stream ended with EOF and
+ * every buffer not held went back.
  */
 static bool transfer(struct zc *z, int port, uint64_t len, size_t wsize,
 		     unsigned int delay_ms, struct stream *out)
@@ -910,6 +822,11 @@ static bool transfer(struct zc *z, int port, uint64_t len, size_t wsize,
 	double t_end = now() + 60;
 	struct stream st = {};
 	int lfd, ok;
+
+	if (out) {
+		st.hold = out->hold;
+		st.abuse = out->abuse;
+	}
 	pid_t pid;
 
 	lfd = listen_on(port);
@@ -927,7 +844,8 @@ static bool transfer(struct zc *z, int port, uint64_t len, size_t wsize,
 			continue;
 		if (st.eof || st.final != -ENOSPC)
 			break;
-		st.enospc++;
+		if (!st.enospc++)
+			st.cqes_at_enospc = st.cqes;
 		arm(z, &st, 0);
 		st.rearms++;
 	}
@@ -944,7 +862,7 @@ static bool transfer(struct zc *z, int port, uint64_t len, size_t wsize,
 	       (unsigned long long)st.cqes, (unsigned long long)st.returned,
 	       (unsigned long long)st.enospc);
 	return ok && !st.bad && st.eof && st.got == len &&
-	       st.returned == st.cqes;
+	       st.returned + st.nheld == st.cqes;
 }
 
 /* ------------------------------------------------------------ cases */
@@ -1311,6 +1229,69 @@ static int recv_zc_res(struct zc *z, int fd, uint32_t id)
 	return res;
 }
 
+/* devmem bind-rx of a udmabuf to our queue: the binding id or -errno.
+ * The binding lives as long as *@nl, which the caller closes.
+ */
+static int devmem_bind(int *nl)
+{
+	struct netdev_bind_q q = { cfg_queue, NETDEV_QUEUE_TYPE_RX };
+	int memfd, dmabuf, ret;
+
+	dmabuf = make_udmabuf(256 << 10, &memfd);
+	*nl = nl_open();
+	ret = netdev_bind_rx(*nl, nl_fam, ifindex, dmabuf, &q, 1);
+	/* A binding holds its own reference on the dma-buf */
+	close(dmabuf);
+	close(memfd);
+	return ret;
+}
+
+/* The queue holds a zcrx: a devmem binding of it is -EEXIST, and the
+ * zcrx stays bound.
+ */
+static void cross_bind_zcrx_held(void)
+{
+	int nl, ret;
+
+	ret = devmem_bind(&nl);
+	check(ret == -EEXIST, "devmem bind-rx of the zcrx queue: %s",
+	      errname(ret));
+	close(nl);
+	check(queue_has_zcrx(cfg_queue), "queue %d still has its zcrx",
+	      cfg_queue);
+}
+
+/* The queue holds a devmem binding: a zcrx on it is -EEXIST; once the
+ * netlink socket closes (unbind), the zcrx registers.
+ */
+static void cross_bind_devmem_held(void)
+{
+	struct zc_opts o = opts_for(cfg_queue);
+	struct netdev_queue_info qi;
+	int nl, id, ret;
+	struct zc z;
+
+	id = devmem_bind(&nl);
+	check(id > 0, "devmem bind-rx of queue %d: %s", cfg_queue,
+	      errname(id > 0 ? 0 : id));
+	ret = netdev_queue_get(nl_fd, nl_fam, ifindex, cfg_queue,
+			       NETDEV_QUEUE_TYPE_RX, &qi);
+	check(!ret && qi.dmabuf == id && !qi.io_uring,
+	      "queue-get: DMABUF %ld, no IO_URING", qi.dmabuf);
+	ret = zc_open(&z, &o);
+	check(ret == -EEXIST, "zcrx on the devmem queue: %s", errname(ret));
+	if (!ret)
+		z.rq_head = (void *)1;
+	zc_close(&z);
+	close(nl);
+	ret = zc_open(&z, &o);
+	check(!ret, "zcrx after the devmem unbind: %s", errname(ret));
+	if (!ret)
+		check(queue_has_zcrx(cfg_queue), "queue %d has the zcrx",
+		      cfg_queue);
+	zc_close(&z);
+}
+
 static void case_errors(int nqueues)
 {
 	struct zc_opts o = opts_for(cfg_queue);
@@ -1381,6 +1362,7 @@ static void case_errors(int nqueues)
 		if (!ret)
 			z2.rq_head = (void *)1;
 		zc_close(&z2);
+		cross_bind_zcrx_held();
 
 		/* RECV_ZC errors */
 		fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -1400,6 +1382,8 @@ static void case_errors(int nqueues)
 	}
 	zc_close(&z);
 	nothing_left(pin0, 10, "after closing the ring");
+	cross_bind_devmem_held();
+	nothing_left(pin0, 10, "after the zcrx that followed devmem");
 }
 
 /* Several write sizes over one registration, @per bytes each */
@@ -1437,7 +1421,7 @@ static void case_rx(const char *name, struct zc_opts *o, int port,
 static void case_dmabuf_efault(void)
 {
 	struct zc_opts o = opts_for(cfg_queue);
-	struct stream st;
+	struct stream st = {};
 	struct zc z;
 	int ret;
 
@@ -1459,7 +1443,7 @@ static void case_overflow(void)
 {
 	struct zc_opts o = opts_for(cfg_queue);
 	long pin0 = pin_base;
-	struct stream st;
+	struct stream st = {};
 	struct zc z;
 	bool ok;
 	int ret;
@@ -1503,6 +1487,64 @@ static bool midstream(struct zc *z, int port, struct stream *st, pid_t *pid,
 	printf("# mid-stream: %llu bytes, %u buffers held\n",
 	       (unsigned long long)st->got, st->nheld);
 	return st->got >= min && !st->bad;
+}
+
+/*
+ * The refill ring under abuse (see struct stream): four buffers held all
+ * along must come out untouched, every byte right, nothing left behind.
+ * First a NODEV zcrx with an area of 16 buffers and the CQ not reaped for
+ * a second: the area runs out before the CQ does (-ENOSPC), a re-arm
+ * continues; every buffer goes through the free list the returns feed.
+ * Then the bound queue: the buffers are the page_pool's, so a return the
+ * kernel took twice would drop a pool reference it does not own.
+ */
+static void case_refill(void)
+{
+	static const struct {
+		const char *what;
+		bool nodev;
+		unsigned int area_len, delay_ms, len;
+	} runs[] = {
+		{ "copies into 16 buffers", true, 64 << 10, 1000, 256 << 10 },
+		{ "zero copy on the bound queue", false, 4 << 20, 0, 512 << 10 },
+	};
+	struct zc_opts o = opts_for(cfg_queue);
+	long pin0 = pin_base;
+	unsigned int i;
+	struct zc z;
+	bool ok;
+	int ret;
+
+	for (i = 0; i < 2; i++) {
+		struct stream st = { .hold = 4, .abuse = true };
+
+		o.nodev = runs[i].nodev;
+		o.area_len = runs[i].area_len;
+		o.rq_entries = 128;	/* no more than one refill batch */
+		ret = zc_open(&z, &o);
+		check(!ret, "%s: registration: %s", runs[i].what, errname(ret));
+		if (ret) {
+			zc_close(&z);
+			continue;
+		}
+		ok = transfer(&z, cfg_port, runs[i].len, 65536,
+			      runs[i].delay_ms, &st);
+		check(ok, "%s: %u bytes right, each return wrapped in 4 entries to drop (%llu FLUSH_RQ)",
+		      runs[i].what, runs[i].len,
+		      (unsigned long long)st.flushes);
+		if (runs[i].nodev)
+			check(st.enospc && st.cqes_at_enospc <= 16,
+			      "%s: the area ran out after %llu CQEs: -ENOSPC, re-armed %llu times",
+			      runs[i].what,
+			      (unsigned long long)st.cqes_at_enospc,
+			      (unsigned long long)st.rearms);
+		check(st.nheld == 4 && held_intact(&st, &z),
+		      "%s: the 4 held buffers kept their bytes", runs[i].what);
+		check(return_held(&st, &z) && !zc_flush(&z),
+		      "%s: held buffers returned", runs[i].what);
+		zc_close(&z);
+		nothing_left(pin0, 10, runs[i].what);
+	}
 }
 
 static void case_close(void)
@@ -1584,7 +1626,7 @@ static void case_demo(void)
 {
 	struct zc_opts o = opts_for(cfg_queue);
 	uint64_t len = cfg_mib << 20;
-	struct stream st;
+	struct stream st = {};
 	double t0, t;
 	struct zc z;
 	int ret;
@@ -1665,7 +1707,8 @@ int main(int argc, char **argv)
 	ifindex = if_nametoindex(cfg_ifname);
 	if (!ifindex)
 		error(1, errno, "device %s", cfg_ifname);
-	nl_family = netdev_family();
+	nl_fd = nl_open();
+	nl_fam = nl_family(NETDEV_FAMILY_NAME, NULL, NULL);
 
 	for (i = optind; i < argc; i++) {
 		const char *name = argv[i];
@@ -1691,6 +1734,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(name, "fallback")) {
 			case_rx("copy fallback (flow on another queue)", &o,
 				cfg_fb_port, 1 << 20);
+		} else if (!strcmp(name, "refill")) {
+			case_refill();
 		} else if (!strcmp(name, "overflow")) {
 			case_overflow();
 		} else if (!strcmp(name, "close")) {

@@ -332,6 +332,7 @@ struct netdev_pool {
 	__u64 id;
 	int ifindex;
 	long dmabuf;	/* -1: no DMABUF attribute */
+	bool io_uring;	/* an IO_URING nest: a zcrx provides its memory */
 	__u64 inflight, inflight_mem, detach_time;
 };
 
@@ -356,6 +357,7 @@ static inline void netdev_pool_cb(struct nl_reply *r, void *ctx)
 		p->ifindex = nl_attr_uint(r->tb[NETDEV_A_PAGE_POOL_IFINDEX]);
 	if (r->tb[NETDEV_A_PAGE_POOL_DMABUF])
 		p->dmabuf = nl_attr_uint(r->tb[NETDEV_A_PAGE_POOL_DMABUF]);
+	p->io_uring = r->tb[NETDEV_A_PAGE_POOL_IO_URING];
 	if (r->tb[NETDEV_A_PAGE_POOL_INFLIGHT])
 		p->inflight = nl_attr_uint(r->tb[NETDEV_A_PAGE_POOL_INFLIGHT]);
 	if (r->tb[NETDEV_A_PAGE_POOL_INFLIGHT_MEM])
@@ -392,6 +394,51 @@ static inline int netdev_pools_of_binding(int fd, int family, long binding,
 		if (pl.p[i].dmabuf == binding)
 			out->p[out->n++] = pl.p[i];
 	return 0;
+}
+
+/* One queue-get reply, or a summary of a dump */
+struct netdev_queue_info {
+	int id, type, ifindex;
+	long dmabuf;	/* -1: no DMABUF attribute */
+	bool io_uring;	/* an IO_URING nest: a zcrx is bound */
+	int count;	/* replies seen */
+	int bound_rx;	/* RX queues with a dma-buf, in a dump */
+	int bound_rx_id;
+};
+
+static inline __s64 nl_attr_uint_or(const struct nlattr *a, __s64 absent)
+{
+	return a ? (__s64)nl_attr_uint(a) : absent;
+}
+
+static inline void netdev_queue_cb(struct nl_reply *r, void *ctx)
+{
+	struct netdev_queue_info *qi = ctx;
+
+	qi->count++;
+	qi->id = nl_attr_uint_or(r->tb[NETDEV_A_QUEUE_ID], -1);
+	qi->type = nl_attr_uint_or(r->tb[NETDEV_A_QUEUE_TYPE], -1);
+	qi->ifindex = nl_attr_uint_or(r->tb[NETDEV_A_QUEUE_IFINDEX], -1);
+	qi->dmabuf = nl_attr_uint_or(r->tb[NETDEV_A_QUEUE_DMABUF], -1);
+	qi->io_uring = r->tb[NETDEV_A_QUEUE_IO_URING];
+	if (qi->dmabuf >= 0 && qi->type == NETDEV_QUEUE_TYPE_RX) {
+		qi->bound_rx++;
+		qi->bound_rx_id = qi->id;
+	}
+}
+
+/* queue-get of queue @queue of type @type of @ifindex into *@qi */
+static inline int netdev_queue_get(int fd, int family, int ifindex, int queue,
+				   int type, struct netdev_queue_info *qi)
+{
+	struct nl_msg m;
+
+	memset(qi, 0, sizeof(*qi));
+	nl_msg_init(&m, family, 0, NETDEV_CMD_QUEUE_GET);
+	nl_put_u32(&m, NETDEV_A_QUEUE_IFINDEX, ifindex);
+	nl_put_u32(&m, NETDEV_A_QUEUE_TYPE, type);
+	nl_put_u32(&m, NETDEV_A_QUEUE_ID, queue);
+	return nl_txn(fd, &m, netdev_queue_cb, qi);
 }
 
 /* ------------------------------------------------ udmabuf */
