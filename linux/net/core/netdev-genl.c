@@ -64,6 +64,99 @@ int netdev_nl_get_uint(const struct nlattr *nla, u64 *value,
 	return -EINVAL;
 }
 
+/**
+ * netdev_nl_reply - answer a do request of the family
+ * @rsp: the reply, filled unless @err is set
+ * @info: the request
+ * @err: 0, or why there is no reply to send
+ *
+ * Return: @err (@rsp is freed), or the result of sending @rsp.
+ */
+int netdev_nl_reply(struct sk_buff *rsp, struct genl_info *info, int err)
+{
+	if (err) {
+		nlmsg_free(rsp);
+		return err;
+	}
+	return genlmsg_reply(rsp, info);
+}
+
+/**
+ * netdev_nl_dump_done - what a dump callback of the family returns
+ * @skb: the dump message
+ * @err: the error that stopped the dump, or 0
+ *
+ * A message that filled up (-EMSGSIZE) is sent and the dump resumes where
+ * it stopped; another error ends the dump, unless @skb still carries
+ * entries: they go first, and the next call meets the error again.
+ *
+ * Return: the bytes of @skb, or @err.
+ */
+int netdev_nl_dump_done(struct sk_buff *skb, int err)
+{
+	if (err && (err != -EMSGSIZE || !skb->len))
+		return err;
+	return skb->len;
+}
+
+/**
+ * netdev_nl_ntf_new - start a notification of the family
+ * @net: the namespace to notify
+ * @grp: the multicast group
+ *
+ * Return: a message to fill and pass to netdev_nl_ntf_send(), or NULL if
+ * nobody in @net listens to @grp or memory is short.
+ */
+struct sk_buff *netdev_nl_ntf_new(struct net *net, enum netdev_nl_groups grp)
+{
+	if (!genl_has_listeners(&netdev_nl_family, net, grp))
+		return NULL;
+	return genlmsg_new(GENLMSG_DEFAULT_SIZE, GFP_KERNEL);
+}
+
+/**
+ * netdev_nl_ntf_send - multicast a notification from netdev_nl_ntf_new()
+ * @ntf: the message
+ * @net: the namespace to notify
+ * @grp: the multicast group
+ * @err: the result of filling @ntf: if set, @ntf is freed, not sent
+ */
+void netdev_nl_ntf_send(struct sk_buff *ntf, struct net *net,
+			enum netdev_nl_groups grp, int err)
+{
+	if (err) {
+		nlmsg_free(ntf);
+		return;
+	}
+	genlmsg_multicast_netns(&netdev_nl_family, net, ntf, 0, grp,
+				GFP_KERNEL);
+}
+
+/* Dump the devices of the request's namespace through @dump_one, which
+ * keeps its own position within a device in cb->args[1] and up.
+ * cb->args[0]: position in the device list to resume from.
+ */
+static int netdev_nl_dump_devs(struct sk_buff *skb, struct netlink_callback *cb,
+			       int (*dump_one)(struct sk_buff *skb,
+					       struct netlink_callback *cb,
+					       struct net_device *dev))
+{
+	struct net_device *dev;
+	long idx = 0;
+	int err = 0;
+
+	for_each_netdev(sock_net(skb->sk), dev) {
+		if (idx++ < cb->args[0])
+			continue;
+		err = dump_one(skb, cb, dev);
+		if (err)
+			break;
+		cb->args[0] = idx;
+		memset(&cb->args[1], 0, sizeof(cb->args) - sizeof(cb->args[0]));
+	}
+	return err;
+}
+
 /* dev */
 
 static int netdev_nl_dev_fill(struct sk_buff *rsp, struct net_device *dev,
@@ -96,18 +189,10 @@ static void netdev_nl_dev_notify(struct net_device *dev, u8 cmd)
 	struct net *net = dev_net(dev);
 	struct sk_buff *ntf;
 
-	if (!genl_has_listeners(&netdev_nl_family, net, NETDEV_NLGRP_MGMT))
-		return;
-
-	ntf = genlmsg_new(GENLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	if (!ntf)
-		return;
-	if (netdev_nl_dev_fill(ntf, dev, 0, 0, 0, cmd)) {
-		nlmsg_free(ntf);
-		return;
-	}
-	genlmsg_multicast_netns(&netdev_nl_family, net, ntf, 0,
-				NETDEV_NLGRP_MGMT, GFP_KERNEL);
+	ntf = netdev_nl_ntf_new(net, NETDEV_NLGRP_MGMT);
+	if (ntf)
+		netdev_nl_ntf_send(ntf, net, NETDEV_NLGRP_MGMT,
+				   netdev_nl_dev_fill(ntf, dev, 0, 0, 0, cmd));
 }
 
 static int netdev_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
@@ -133,38 +218,28 @@ static int netdev_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
 		err = -ENODEV;
 	rtnl_unlock();
 
-	if (err) {
-		nlmsg_free(rsp);
-		return err;
-	}
-	return genlmsg_reply(rsp, info);
+	return netdev_nl_reply(rsp, info, err);
 }
 
-/* cb->args[0]: position in the namespace's device list to resume from */
+static int netdev_nl_dev_dump_one(struct sk_buff *skb,
+				  struct netlink_callback *cb,
+				  struct net_device *dev)
+{
+	return netdev_nl_dev_fill(skb, dev, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, NLM_F_MULTI,
+				  NETDEV_CMD_DEV_GET);
+}
+
 static int netdev_nl_dev_get_dumpit(struct sk_buff *skb,
 				    struct netlink_callback *cb)
 {
-	struct net *net = sock_net(skb->sk);
-	struct net_device *dev;
-	long idx = 0;
-	int err = 0;
+	int err;
 
 	rtnl_lock();
-	for_each_netdev(net, dev) {
-		if (idx++ < cb->args[0])
-			continue;
-		err = netdev_nl_dev_fill(skb, dev, NETLINK_CB(cb->skb).portid,
-					 cb->nlh->nlmsg_seq, NLM_F_MULTI,
-					 NETDEV_CMD_DEV_GET);
-		if (err)
-			break;
-		cb->args[0] = idx;
-	}
+	err = netdev_nl_dump_devs(skb, cb, netdev_nl_dev_dump_one);
 	rtnl_unlock();
 
-	if (err && !skb->len)
-		return err;
-	return skb->len;
+	return netdev_nl_dump_done(skb, err);
 }
 
 /* queue */
@@ -250,11 +325,7 @@ static int netdev_nl_queue_get_doit(struct sk_buff *skb,
 	}
 	rtnl_unlock();
 
-	if (err) {
-		nlmsg_free(rsp);
-		return err;
-	}
-	return genlmsg_reply(rsp, info);
+	return netdev_nl_reply(rsp, info, err);
 }
 
 /* The queues of one device, RX first; cb->args[1] and [2] are the next RX
@@ -285,41 +356,25 @@ static int netdev_nl_queue_dump_one(struct sk_buff *skb,
 	return 0;
 }
 
-/* cb->args[0]: position in the device list; with an ifindex, one device */
+/* With an ifindex, the queues of one device, else of every device */
 static int netdev_nl_queue_get_dumpit(struct sk_buff *skb,
 				      struct netlink_callback *cb)
 {
 	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
-	struct net *net = sock_net(skb->sk);
 	struct net_device *dev;
-	u32 ifindex = 0;
-	long idx = 0;
-	int err = 0;
-
-	if (info->attrs[NETDEV_A_QUEUE_IFINDEX])
-		ifindex = nla_get_u32(info->attrs[NETDEV_A_QUEUE_IFINDEX]);
+	int err;
 
 	rtnl_lock();
-	if (ifindex) {
-		dev = __dev_get_by_index(net, ifindex);
+	if (info->attrs[NETDEV_A_QUEUE_IFINDEX]) {
+		dev = __dev_get_by_index(sock_net(skb->sk),
+					 nla_get_u32(info->attrs[NETDEV_A_QUEUE_IFINDEX]));
 		err = dev ? netdev_nl_queue_dump_one(skb, cb, dev) : -ENODEV;
 	} else {
-		for_each_netdev(net, dev) {
-			if (idx++ < cb->args[0])
-				continue;
-			err = netdev_nl_queue_dump_one(skb, cb, dev);
-			if (err)
-				break;
-			cb->args[0] = idx;
-			cb->args[1] = 0;
-			cb->args[2] = 0;
-		}
+		err = netdev_nl_dump_devs(skb, cb, netdev_nl_queue_dump_one);
 	}
 	rtnl_unlock();
 
-	if (err && (err != -EMSGSIZE || !skb->len))
-		return err;
-	return skb->len;
+	return netdev_nl_dump_done(skb, err);
 }
 
 /* bind-rx */

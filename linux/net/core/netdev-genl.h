@@ -20,6 +20,11 @@ enum netdev_nl_groups {
 int netdev_nl_put_uint(struct sk_buff *skb, int attrtype, u64 value);
 int netdev_nl_get_uint(const struct nlattr *nla, u64 *value,
 		       struct netlink_ext_ack *extack);
+int netdev_nl_reply(struct sk_buff *rsp, struct genl_info *info, int err);
+int netdev_nl_dump_done(struct sk_buff *skb, int err);
+struct sk_buff *netdev_nl_ntf_new(struct net *net, enum netdev_nl_groups grp);
+void netdev_nl_ntf_send(struct sk_buff *ntf, struct net *net,
+			enum netdev_nl_groups grp, int err);
 
 #ifdef CONFIG_PAGE_POOL
 int netdev_nl_page_pool_get_doit(struct sk_buff *skb, struct genl_info *info);

@@ -36,6 +36,20 @@ static bool page_pool_visible(const struct page_pool *pool,
 	return pool->user.netdev && net_eq(dev_net(pool->user.netdev), net);
 }
 
+/* The pool's id, and its ifindex unless it waits under loopback */
+static int page_pool_nl_put_ident(struct sk_buff *rsp,
+				  const struct page_pool *pool)
+{
+	int ifindex = pool->user.netdev->ifindex;
+
+	if (netdev_nl_put_uint(rsp, NETDEV_A_PAGE_POOL_ID, pool->user.id))
+		return -EMSGSIZE;
+	if (ifindex != LOOPBACK_IFINDEX &&
+	    nla_put_u32(rsp, NETDEV_A_PAGE_POOL_IFINDEX, ifindex))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static int page_pool_nl_fill(struct sk_buff *rsp, const struct page_pool *pool,
 			     u32 portid, u32 seq, int flags, u8 cmd)
 {
@@ -51,13 +65,8 @@ static int page_pool_nl_fill(struct sk_buff *rsp, const struct page_pool *pool,
 	if (inflight < 0)
 		inflight = 0;
 
-	if (netdev_nl_put_uint(rsp, NETDEV_A_PAGE_POOL_ID, pool->user.id))
-		goto err_cancel;
-	if (pool->user.netdev->ifindex != LOOPBACK_IFINDEX &&
-	    nla_put_u32(rsp, NETDEV_A_PAGE_POOL_IFINDEX,
-			pool->user.netdev->ifindex))
-		goto err_cancel;
-	if (netdev_nl_put_uint(rsp, NETDEV_A_PAGE_POOL_INFLIGHT, inflight) ||
+	if (page_pool_nl_put_ident(rsp, pool) ||
+	    netdev_nl_put_uint(rsp, NETDEV_A_PAGE_POOL_INFLIGHT, inflight) ||
 	    netdev_nl_put_uint(rsp, NETDEV_A_PAGE_POOL_INFLIGHT_MEM,
 			       (u64)inflight * bufsz))
 		goto err_cancel;
@@ -87,18 +96,10 @@ static void page_pool_nl_notify(const struct page_pool *pool, u8 cmd)
 	if (!pool->user.netdev)
 		return;
 	net = dev_net(pool->user.netdev);
-	if (!genl_has_listeners(&netdev_nl_family, net, NETDEV_NLGRP_PAGE_POOL))
-		return;
-
-	ntf = genlmsg_new(GENLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	if (!ntf)
-		return;
-	if (page_pool_nl_fill(ntf, pool, 0, 0, 0, cmd)) {
-		nlmsg_free(ntf);
-		return;
-	}
-	genlmsg_multicast_netns(&netdev_nl_family, net, ntf, 0,
-				NETDEV_NLGRP_PAGE_POOL, GFP_KERNEL);
+	ntf = netdev_nl_ntf_new(net, NETDEV_NLGRP_PAGE_POOL);
+	if (ntf)
+		netdev_nl_ntf_send(ntf, net, NETDEV_NLGRP_PAGE_POOL,
+				   page_pool_nl_fill(ntf, pool, 0, 0, 0, cmd));
 }
 
 /**
@@ -218,11 +219,7 @@ static int page_pool_nl_get_one(struct genl_info *info, u64 id,
 		err = -ENOENT;
 	mutex_unlock(&page_pools_lock);
 
-	if (err) {
-		nlmsg_free(rsp);
-		return err;
-	}
-	return genlmsg_reply(rsp, info);
+	return netdev_nl_reply(rsp, info, err);
 }
 
 /* cb->args[0]: id of the next pool to report */
@@ -246,9 +243,7 @@ static int page_pool_nl_dump(struct sk_buff *skb, struct netlink_callback *cb,
 	}
 	mutex_unlock(&page_pools_lock);
 
-	if (err && !skb->len)
-		return err;
-	return skb->len;
+	return netdev_nl_dump_done(skb, err);
 }
 
 int netdev_nl_page_pool_get_doit(struct sk_buff *skb, struct genl_info *info)
@@ -291,10 +286,7 @@ static int page_pool_nl_stats_fill(struct sk_buff *rsp,
 	nest = nla_nest_start(rsp, NETDEV_A_PAGE_POOL_STATS_INFO);
 	if (!nest)
 		goto err_cancel;
-	if (netdev_nl_put_uint(rsp, NETDEV_A_PAGE_POOL_ID, pool->user.id) ||
-	    (pool->user.netdev->ifindex != LOOPBACK_IFINDEX &&
-	     nla_put_u32(rsp, NETDEV_A_PAGE_POOL_IFINDEX,
-			 pool->user.netdev->ifindex)))
+	if (page_pool_nl_put_ident(rsp, pool))
 		goto err_cancel;
 	nla_nest_end(rsp, nest);
 

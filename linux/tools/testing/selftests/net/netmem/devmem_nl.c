@@ -3,7 +3,8 @@
  * The netdev generic netlink family and the dma-buf memory provider.
  *
  *   devmem_nl -i IFINDEX -d DEV -q QUEUE -o OTHERQ -p PORT -c CLIENT_CMD
- *             -H HDS_CMD [-D NSIM_ID] [-N NEW_NSIM_ID] [-t TIMEOUT]
+ *             -H HDS_CMD [-D NSIM_ID] [-N NEW_NSIM_ID] [-n QUEUES]
+ *             [-t TIMEOUT]
  *
  * Runs in the receiving namespace; raw generic netlink over libc sockets.
  * The dma-buf is a udmabuf made from a sealed memfd. CLIENT_CMD is a
@@ -24,7 +25,9 @@
  * the queue then arrives whole. Unimplemented commands are -EOPNOTSUPP.
  * With -N it first checks dev-get (do, dump, unknown ifindex) and the mgmt
  * group: netdevsim device NEW_NSIM_ID, created and deleted in this
- * namespace, must be announced by dev-add-ntf and dev-del-ntf.
+ * namespace, must be announced by dev-add-ntf and dev-del-ntf. With -n
+ * (the device's channel count, above QUEUE) it checks that ethtool -L
+ * cannot remove the bound queue and can remove those above it.
  *
  * With -D it then binds again, lets a connection's payload sit in the
  * dma-buf unread and deletes netdevsim device NSIM_ID: the pool must be
@@ -69,6 +72,7 @@ static const char *cfg_hds;
 static const char *cfg_nsim_id;
 static int cfg_timeout = 30;
 static int cfg_new_id;
+static int cfg_nqueues;
 
 static __u16 family_id;
 static __u32 grp_page_pool, grp_mgmt;
@@ -277,6 +281,28 @@ static bool hds(const char *state)
 
 	snprintf(cmd, sizeof(cmd), "%s %s", cfg_hds, state);
 	return system(cmd) == 0;
+}
+
+/* ethtool -L DEV combined @n: true if it worked */
+static bool set_channels(int n)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "ethtool -L %s combined %d >/dev/null 2>&1",
+		 cfg_dev, n);
+	return system(cmd) == 0;
+}
+
+/* Channels: the bound queue cannot go; the queues above it can. */
+static void channels_while_bound(int nl, long id)
+{
+	bool ok;
+
+	ok = !set_channels(cfg_queue) && queue_dmabuf(nl, cfg_queue) == id;
+	result("ethtool -L below the bound queue: refused, still bound", ok);
+	ok = set_channels(cfg_queue + 1) && queue_dmabuf(nl, cfg_queue) == id &&
+	     set_channels(cfg_nqueues) && queue_dmabuf(nl, cfg_queue) == id;
+	result("ethtool -L keeping the bound queue, and back: still bound", ok);
 }
 
 /* capabilities: run @fn in a child without CAP_NET_ADMIN */
@@ -855,6 +881,8 @@ static void run_tests(void)
 	}
 	err = queue_get(nl, 4096, NETDEV_QUEUE_TYPE_RX, &qi);
 	result("queue-get out of range: EINVAL", err == -EINVAL);
+	if (cfg_nqueues > cfg_queue + 1)
+		channels_while_bound(nl, id);
 
 	/* page-pool-get */
 	err = netdev_pools_of_binding(nl, family_id, id, &pl);
@@ -923,7 +951,7 @@ static void parse_opts(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "i:d:q:o:p:c:H:t:D:N:")) != -1) {
+	while ((c = getopt(argc, argv, "i:d:q:o:p:c:H:t:D:N:n:")) != -1) {
 		switch (c) {
 		case 'i':
 			cfg_ifindex = atoi(optarg);
@@ -954,6 +982,9 @@ static void parse_opts(int argc, char **argv)
 			break;
 		case 'N':
 			cfg_new_id = atoi(optarg);
+			break;
+		case 'n':
+			cfg_nqueues = atoi(optarg);
 			break;
 		default:
 			error(1, 0, "bad option");

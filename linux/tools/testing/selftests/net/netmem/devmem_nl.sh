@@ -32,7 +32,7 @@ step "hds, steering"
 
 in_ns "$NS_B" "$LIB_DIR/devmem_nl" -i "$IFX_B" -d "$DEV_B" \
 	-q $bound -o $other -p $port -H "$LIB_DIR/hds $DEV_B" -t 30 -D "$ID_B" \
-	-N $((ID_B + 500)) \
+	-N $((ID_B + 500)) -n 4 \
 	-c "$IN_A $LIB_DIR/tcp_pattern -c $ADDR_B -t 30"
 rc=$?
 step devmem_nl

@@ -1529,7 +1529,8 @@ static void case_refill(void)
 		}
 		ok = transfer(&z, cfg_port, runs[i].len, 65536,
 			      runs[i].delay_ms, &st);
-		check(ok, "%s: %u bytes right, each return wrapped in 4 entries to drop (%llu FLUSH_RQ)",
+		check(ok,
+		      "%s: %u bytes right, each return wrapped in 4 entries to drop (%llu FLUSH_RQ)",
 		      runs[i].what, runs[i].len,
 		      (unsigned long long)st.flushes);
 		if (runs[i].nodev)
