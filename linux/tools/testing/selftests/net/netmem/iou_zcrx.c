@@ -1537,7 +1537,7 @@ static void case_refill(void)
 		/* At most 16 CQEs wait in a CQ of 128: -ENOSPC is the area's */
 		if (runs[i].nodev)
 			check(st.enospc && st.max_out <= 16,
-			      "%s: the area ran dry, -ENOSPC and a re-arm %llu times; at most %llu buffers out at once",
+			      "%s: the area ran dry, -ENOSPC and a re-arm %llu times; at most %llu completions held at once",
 			      runs[i].what, (unsigned long long)st.rearms,
 			      (unsigned long long)st.max_out);
 		check(st.nheld == 4 && held_intact(&st, &z),
