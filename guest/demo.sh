@@ -80,7 +80,7 @@ ip netns exec b "$ksft/iou_zcrx" -i "$dev_b" -q 2 -n /run/netns/a -a 192.0.2.2 \
 o1=$(other_rx_bytes)
 echo "zcrx: bytes on other queues (copied by the fallback, not zero-copy): $((o1 - o0))"
 echo
-echo "== the same 4 MiB to the same queue, three ways (guest under TCG + KASAN: compare, do not extrapolate)"
+echo "== the same 4 MiB to the same queue, three ways (a guest under TCG with KASAN on: compare them, do not extrapolate)"
 plain=$(awk '/^received/ { print $(NF - 1) }' "$tmp/plain")
 devmem=$(awk '/from the first accept/ { print $(NF - 1) }' "$tmp/devmem")
 zcrx=$(awk '/^zcrx: .* MB\/s/ { print $(NF - 1) }' "$tmp/zcrx")
