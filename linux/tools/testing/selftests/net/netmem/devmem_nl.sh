@@ -36,7 +36,7 @@ in_ns "$NS_B" "$LIB_DIR/devmem_nl" -i "$IFX_B" -d "$DEV_B" \
 	-c "$IN_A $LIB_DIR/tcp_pattern -c $ADDR_B -t 30"
 rc=$?
 step devmem_nl
-result "devmem_nl: netdev family, notifications, bind-rx, unbind, traffic after, device deleted while bound" $rc
+result "devmem_nl: netdev family, notifications, bind-rx, unbind, device deleted while bound" $rc
 
 echo "# total: ${SECONDS}s"
 exit $ret
