@@ -55,7 +55,7 @@ CCACHE_DIR = os.environ.get('CCACHE_DIR',
 PKGS_BASE = ['git', 'make', 'gcc', 'python3', 'xz-utils', 'ccache', 'flex',
              'bison', 'bc', 'libelf-dev', 'libssl-dev', 'perl', 'cpio']
 PKGS_VM = ['qemu-system-x86', 'busybox-static', 'iproute2', 'ethtool', 'rsync',
-           'liburing-dev', 'procps']
+           'liburing-dev', 'procps', 'iptables', 'nftables']
 PKGS_CHECK = ['sparse']
 
 # Kernel log lines that fail a run even when every test passed.
@@ -683,6 +683,9 @@ def qemu_cmd(kernel, initrd, accel, mode, results, mem='512M'):
     append = ['console=ttyS0', 'panic=-1', 'quiet' if mode == 'probe' else
               'loglevel=6', 'kmemleak=on', f'NETMEM_MODE={mode}',
               f'NETMEM_ROOT={ROOT}']
+    if mode == 'swiotlb':
+        # Every DMA mapping bounces, as in a confidential guest.
+        append.append('swiotlb=force')
     cmd = ['qemu-system-x86_64', '-accel', accel, '-m', mem, '-smp', '2',
            '-cpu', 'max' if accel == 'tcg' else 'host',
            '-kernel', kernel, '-initrd', initrd, '-nographic', '-no-reboot',
@@ -778,21 +781,37 @@ def parse_ksft_tap(path):
     return counts, failed
 
 
+def vm_boot_results(mode, results, counts, failed):
+    """Boot in @mode, add its TAP results and failures to the totals."""
+    with step(f'vm-test (QEMU, {mode})'):
+        rc, splats = boot_vm(mode, results)
+    if DRY:
+        return
+    c, f = parse_ksft_tap(os.path.join(results, 'kselftest.tap'))
+    for k in counts:
+        counts[k] += c[k]
+    failed += [f'{mode}: {name}' for name in f]
+    if rc is None:
+        failed.append(f'<{mode}: guest did not finish>')
+    elif rc != 0 and not f:
+        failed.append(f'<{mode}: runner exit {rc}>')
+    if splats:
+        log(f'vm-test ({mode}): guest kernel log has splats:\n  ' +
+            '\n  '.join(splats[:20]))
+        failed.append(f'<{mode}: kernel log splat>')
+
+
 def run_vm_test():
     build_vm_kernel()
     results = os.path.join(RESULTS, 'vm')
-    with step('vm-test (QEMU)'):
-        rc, splats = boot_vm('test', results)
+    counts, failed = no_counts(), []
+    vm_boot_results('test', results, counts, failed)
+    # A second boot with every DMA bounced, unless a subset was asked for.
+    if not os.environ.get('VM_TESTS'):
+        vm_boot_results('swiotlb', os.path.join(RESULTS, 'vm-swiotlb'),
+                        counts, failed)
     if DRY:
         return True, {'passed': 0, 'failed': 0, 'skipped': 0}, []
-    counts, failed = parse_ksft_tap(os.path.join(results, 'kselftest.tap'))
-    if rc is None:
-        failed.append('<guest did not finish>')
-    elif rc != 0 and not failed:
-        failed.append(f'<runner exit {rc}>')
-    if splats:
-        log('vm-test: guest kernel log has splats:\n  ' + '\n  '.join(splats[:20]))
-        failed.append('<kernel log splat>')
     if sum(counts.values()) == 0:
         failed.append('<no tests>')
     counts['failed'] = max(counts['failed'], len(failed))
@@ -1630,6 +1649,18 @@ COCCI_HUMAN = f'{COCCI_RULES}/page_pool_netmem_human.cocci'
 COCCI_TESTS = os.path.join(ROOT, 'tests', 'cocci')
 COCCI_REPORT = os.path.join(COCCI_TESTS, 'report.expected')
 COCCI_CONFIG = os.path.join(CONFIG, 'cocci-drivers.config')
+# The audit of CPU reads of frag payload: where it looks, what starts a
+# site (files without any of these are not parsed), the verdicts a site
+# of tests/cocci/unreadable.list may have.
+UNREADABLE_RULE = f'{COCCI_RULES}/unreadable.cocci'
+UNREADABLE_LIST = os.path.join(COCCI_TESTS, 'unreadable.list')
+UNREADABLE_DIRS = ['net', 'io_uring', 'drivers/net']
+UNREADABLE_CALLS = ('skb_frag_page|skb_frag_netmem|skb_frag_foreach_page|'
+                    'skb_frag_address|skb_frag_address_safe|skb_seq_read|'
+                    'skb_prepare_seq_read|skb_find_text|skb_copy_bits|'
+                    'skb_store_bits|skb_header_pointer|skb_copy_and_csum_bits|'
+                    'skb_checksum|__skb_checksum')
+UNREADABLE_VERDICTS = ('guarded', 'unreachable', 'fixed', 'open')
 # The page_pool users of 6.1's drivers/net, by path prefix.
 COCCI_DRIVERS = [
     ('bnxt', 'drivers/net/ethernet/broadcom/bnxt/'),
@@ -1675,8 +1706,12 @@ def cocci_files(tree, headers=False, calls=False):
 
 
 def spatch(rule, args, cwd, jobs=JOBS):
+    # -j puts a directory of worker output in the current one unless told
+    # otherwise: not in build/linux, where "make save" would take it.
+    tmp = os.path.join(OUT, 'cocci', 'spatch')
+    os.makedirs(os.path.dirname(tmp), exist_ok=True)
     cmd = ['spatch', '--sp-file', rule, '--very-quiet', '--no-includes',
-           '-j', str(jobs), *args]
+           '-j', str(jobs), '--tmp-dir', tmp, *args]
     return run(cmd, cwd=cwd, capture=True, check=False, query=True,
                shown='spatch --sp-file ' + os.path.relpath(rule, ROOT) + ' ' +
                ' '.join(a for a in args if a.startswith('-')) +
@@ -1686,7 +1721,8 @@ def spatch(rule, args, cwd, jobs=JOBS):
 def cocci_rule_tests(res):
     """tests/cocci/<rule>/<case>.c against <case>.res: the patch rule in
     spatch's compare mode (plus a byte-exact check and a second run that
-    must change nothing), the report rule's lines as they are."""
+    must change nothing), the report rule's lines as they are (against
+    <case>.report for a rule that only reports)."""
     counts, report = no_counts(), []
     tmp = os.path.join(OUT, 'cocci', 'cases')
     shutil.rmtree(tmp, ignore_errors=True)
@@ -1698,9 +1734,12 @@ def cocci_rule_tests(res):
         sp = os.path.join(TREE, COCCI_RULES, rule + '.cocci')
         for fn in sorted(f for f in os.listdir(rdir) if f.endswith('.c')):
             case = os.path.join(rdir, fn)
-            want = open(case[:-2] + '.res').read()
+            # A report-only rule's case may say so with a .report file.
+            report_only = os.path.exists(case[:-2] + '.report')
+            ext = '.report' if report_only else '.res'
+            want = open(case[:-2] + ext).read()
             name = f'{rule}/{fn[:-2]}'
-            if rule.endswith('_human'):
+            if rule.endswith('_human') or report_only:
                 p = run(['spatch', '--sp-file', sp, '-D', 'report',
                          '--very-quiet', fn], cwd=rdir, capture=True,
                         check=False, query=True, quiet=True)
@@ -1735,6 +1774,62 @@ def cocci_rule_tests(res):
             f.write(f'{"ok" if ok else "not ok"} {i} {name}\n')
     log(f'cocci cases: {counts["passed"]} passed, {counts["failed"]} failed')
     return counts
+
+
+def unreadable_audit(res):
+    """Run unreadable.cocci over UNREADABLE_DIRS of the tree into
+    @res/unreadable.txt and hold its sites against tests/cocci/
+    unreadable.list. Returns (ok, what is wrong)."""
+    # Files not yet committed count too (git grep --untracked finds none).
+    calls = re.compile(rf'\b({UNREADABLE_CALLS})\b')
+    files = [f for f in git('ls-files', '-co', '--exclude-standard', '--',
+                            *UNREADABLE_DIRS).stdout.split()
+             if f.endswith(('.c', '.h')) and
+             os.path.exists(os.path.join(TREE, f)) and
+             calls.search(open(os.path.join(TREE, f), errors='replace').read())]
+    t0 = time.monotonic()
+    p = spatch(os.path.join(TREE, UNREADABLE_RULE),
+               ['-D', 'report', '--include-headers', *files], cwd=TREE)
+    dt = time.monotonic() - t0
+    got = sorted(set(l for l in p.stdout.splitlines()
+                     if ': unreadable: ' in l))
+    with open(os.path.join(res, 'unreadable.txt'), 'w') as f:
+        f.write('\n'.join(got) + '\n')
+    sites = set()
+    for line in got:
+        where, what = line.split(': unreadable: ', 1)
+        kind, func = what.split(': ', 1)
+        sites.add((where.split(':')[0], func, kind))
+    listed, bad = {}, []
+    for n, line in enumerate(open(UNREADABLE_LIST), 1):
+        if not line.strip() or line.startswith('#'):
+            continue
+        m = re.match(r'(\S+) (\S+) (\S+) (\S+) -- \S', line)
+        if not m or m[4] not in UNREADABLE_VERDICTS or \
+                m.group(1, 2, 3) in listed:
+            bad.append(f'line {n}')
+        else:
+            listed[m.group(1, 2, 3)] = m[4]
+    new = sorted(sites - set(listed))
+    stale = sorted(set(listed) - sites)
+    opened = sorted(k for k, v in listed.items() if v == 'open')
+    per = {v: 0 for v in UNREADABLE_VERDICTS + ('unclassified',)}
+    kinds = {}
+    for key in sites:
+        per[listed.get(key, 'unclassified')] += 1
+        kinds[key[2]] = kinds.get(key[2], 0) + 1
+    log(f'unreadable audit: {len(sites)} sites in {len(files)} files, '
+        f'{dt:.1f}s wall (spatch -j {JOBS}); ' +
+        ', '.join(f'{k} {v}' for k, v in per.items()) + '; ' +
+        ', '.join(f'{k} {v}' for k, v in sorted(kinds.items())))
+    detail = ''.join(f'\n  not classified: {" ".join(k)}' for k in new) + \
+        ''.join(f'\n  stale (no such site): {" ".join(k)}' for k in stale) + \
+        ''.join(f'\n  open: {" ".join(k)}' for k in opened) + \
+        ''.join(f'\n  unreadable.list {b}: not FILE FUNCTION KIND VERDICT '
+                f'-- REASON, or listed twice' for b in bad)
+    if p.returncode != 0:
+        detail += f'\n  spatch failed: {p.stderr[-2000:]}'
+    return not detail, detail
 
 
 def cocci_convert(dst):
@@ -1859,16 +1954,17 @@ def cocci_build(tree, out, objs, log_path, cache=False):
 def run_cocci():
     """The netmem semantic patches: rule cases, the conversion of drivers/net
     (its result must be what linux/ holds, a second run must change
-    nothing), the report against its committed list, and a W=1 + sparse
-    build of the page_pool drivers, base against patched."""
+    nothing), the report against its committed list, the unreadable-payload
+    audit against tests/cocci/unreadable.list, and a W=1 + sparse build of
+    the page_pool drivers, base against patched."""
     ensure_packages(PKGS_BASE + PKGS_CHECK + PKGS_COCCI)
     need_tree()
     res = os.path.join(RESULTS, 'cocci')
     os.makedirs(res, exist_ok=True)
     counts = no_counts()
     if DRY:
-        log('+ spatch cases, conversion, idempotence, report; W=1 C=1 '
-            'driver builds (base and patched)')
+        log('+ spatch cases, conversion, idempotence, report, unreadable '
+            'audit; W=1 C=1 driver builds (base and patched)')
         return True, counts
 
     def result(name, ok, detail=''):
@@ -1919,6 +2015,10 @@ def run_cocci():
             reasons[reason] = reasons.get(reason, 0) + 1
         log('report, sites per reason: ' + ', '.join(
             f'{k} {v}' for k, v in sorted(reasons.items())))
+    with step('cocci: unreadable-payload audit'):
+        ok, detail = unreadable_audit(res)
+        result('every CPU read of frag payload is classified in '
+               'tests/cocci/unreadable.list, none open', ok, detail)
     diff = git('diff', BASE_TAG, '--', *users).stdout
     per, path = {}, None
     for line in diff.splitlines():

@@ -36,6 +36,13 @@ demo)
 	"$NETMEM_ROOT/guest/demo.sh" 2>&1 | tee "$res/demo.txt"
 	rc=${PIPESTATUS[0]}
 	;;
+swiotlb)
+	# Booted with swiotlb=force: zcrx receive through bounce buffers.
+	[ -w /sys/kernel/debug/kmemleak ] && echo clear > /sys/kernel/debug/kmemleak
+	ZCRX_SWIOTLB=1 "$ksft/net/netmem/iou_zcrx.sh" 2>&1 | cat > "$res/kselftest.tap"
+	rc=${PIPESTATUS[0]}
+	grep -E '^(not )?ok [0-9]+ ' "$res/kselftest.tap" | sed 's/^/NETMEM: /'
+	;;
 selftest-warn)
 	# A real WARN_ON from LKDTM: the host side must fail the run.
 	echo WARNING > /sys/kernel/debug/provoke-crash/DIRECT

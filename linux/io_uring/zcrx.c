@@ -28,6 +28,7 @@
 #include <linux/nsproxy.h>
 #include <linux/rtnetlink.h>
 #include <linux/sched/mm.h>
+#include <linux/sizes.h>
 #include <linux/skbuff.h>
 #include <linux/vmalloc.h>
 #include <net/memory_provider.h>
@@ -45,8 +46,8 @@
 #define IO_ZCRX_MAX_RQ_ENTRIES	32768
 /* Refill ring entries looked at per refill, to bound the work in NAPI */
 #define IO_ZCRX_REFILL_BATCH	256
-/* Buffers an area may have: offsets must stay below the area id bits */
-#define IO_ZCRX_MAX_AREA_NIOVS	(1UL << (IORING_ZCRX_AREA_SHIFT - PAGE_SHIFT))
+/* Bytes an area may have, as upstream; far below the area id bits */
+#define IO_ZCRX_MAX_AREA_LEN	SZ_1G
 
 static_assert(sizeof(struct io_uring_zcrx_rqe) == 16);
 static_assert(offsetof(struct io_uring_zcrx_rqe, len) == 8);
@@ -169,7 +170,9 @@ static struct io_zcrx_area *io_zcrx_iov_area(const struct net_iov *niov)
 static void io_zcrx_push_free(struct io_zcrx_area *area, struct net_iov *niov)
 {
 	spin_lock_bh(&area->freelist_lock);
-	area->freelist[area->free_count++] = net_iov_idx(niov);
+	/* Each buffer is pushed once per trip: a full list means a bug. */
+	if (!WARN_ON_ONCE(area->free_count >= area->nia.num_niovs))
+		area->freelist[area->free_count++] = net_iov_idx(niov);
 	spin_unlock_bh(&area->freelist_lock);
 }
 
@@ -491,11 +494,12 @@ static int io_zcrx_create_area(struct io_zcrx_ifq *ifq,
 		return -EINVAL;
 	if (!is_dmabuf && reg->dmabuf_fd)
 		return -EINVAL;
-	if (!reg->len || !PAGE_ALIGNED(reg->addr) || !PAGE_ALIGNED(reg->len))
+	/* Bounds the per-buffer arrays, before any of them is sized. */
+	if (!reg->len || reg->len > IO_ZCRX_MAX_AREA_LEN)
+		return -EFAULT;
+	if (!PAGE_ALIGNED(reg->addr) || !PAGE_ALIGNED(reg->len))
 		return -EINVAL;
 	nr_iovs = reg->len >> PAGE_SHIFT;
-	if (nr_iovs > IO_ZCRX_MAX_AREA_NIOVS || nr_iovs > U32_MAX)
-		return -EINVAL;
 	/* A device-less zcrx copies into the area: it must be readable. */
 	if (is_dmabuf && !ifq->dma_dev)
 		return -EINVAL;
@@ -645,7 +649,7 @@ static void io_zcrx_shutdown(struct io_zcrx_ifq *ifq)
 
 	for (i = 0; i < area->nia.num_niovs; i++) {
 		refs = atomic_xchg(&area->user_refs[i], 0);
-		while (refs--)
+		for (; refs > 0; refs--)
 			io_zcrx_return_niov(&area->nia.niovs[i], NULL);
 	}
 }
@@ -674,6 +678,22 @@ static void io_zcrx_add_user(struct io_zcrx_ifq *ifq)
 {
 	refcount_inc(&ifq->users);
 	refcount_inc(&ifq->refs);
+}
+
+/* An id for a zcrx, its slot reserved but empty: mmap() of the ring, which
+ * does not take uring_lock, finds the zcrx only once io_zcrx_publish()
+ * stored it, after everything that can fail.
+ */
+static int io_zcrx_reserve_id(struct io_ring_ctx *ctx, u32 *id)
+{
+	return xa_alloc(&ctx->zcrx_ctxs, id, NULL,
+			XA_LIMIT(0, IO_ZCRX_MAX_IFQS - 1), GFP_KERNEL);
+}
+
+static int io_zcrx_publish(struct io_ring_ctx *ctx, u32 id,
+			   struct io_zcrx_ifq *ifq)
+{
+	return xa_err(xa_store(&ctx->zcrx_ctxs, id, ifq, GFP_KERNEL));
 }
 
 static void io_zcrx_fill_reg(struct io_zcrx_ifq *ifq, u32 id,
@@ -749,8 +769,7 @@ static int io_zcrx_import(struct io_ring_ctx *ctx,
 		goto out;
 	ifq = f.file->private_data;
 	io_zcrx_add_user(ifq);
-	ret = xa_alloc(&ctx->zcrx_ctxs, &id, ifq,
-		       XA_LIMIT(0, IO_ZCRX_MAX_IFQS - 1), GFP_KERNEL);
+	ret = io_zcrx_reserve_id(ctx, &id);
 	if (ret) {
 		io_zcrx_drop_user(ifq);
 		goto out;
@@ -758,10 +777,13 @@ static int io_zcrx_import(struct io_ring_ctx *ctx,
 	io_zcrx_fill_reg(ifq, id, reg, &rd);
 	if (copy_to_user(arg, reg, sizeof(*reg)) ||
 	    (reg->region_ptr &&
-	     copy_to_user(u64_to_user_ptr(reg->region_ptr), &rd, sizeof(rd)))) {
+	     copy_to_user(u64_to_user_ptr(reg->region_ptr), &rd, sizeof(rd))))
+		ret = -EFAULT;
+	else
+		ret = io_zcrx_publish(ctx, id, ifq);
+	if (ret) {
 		xa_erase(&ctx->zcrx_ctxs, id);
 		io_zcrx_drop_user(ifq);
-		ret = -EFAULT;
 	}
 out:
 	fdput(f);
@@ -882,8 +904,7 @@ int io_register_zcrx_ifq(struct io_ring_ctx *ctx, void __user *arg)
 	if (ret)
 		goto err;
 
-	ret = xa_alloc(&ctx->zcrx_ctxs, &id, ifq,
-		       XA_LIMIT(0, IO_ZCRX_MAX_IFQS - 1), GFP_KERNEL);
+	ret = io_zcrx_reserve_id(ctx, &id);
 	if (ret)
 		goto err;
 
@@ -892,9 +913,12 @@ int io_register_zcrx_ifq(struct io_ring_ctx *ctx, void __user *arg)
 	if (copy_to_user(arg, &reg, sizeof(reg)) ||
 	    copy_to_user(u64_to_user_ptr(reg.region_ptr), &rd, sizeof(rd)) ||
 	    copy_to_user(u64_to_user_ptr(reg.area_ptr), &area_reg,
-			 sizeof(area_reg))) {
-		xa_erase(&ctx->zcrx_ctxs, id);
+			 sizeof(area_reg)))
 		ret = -EFAULT;
+	else
+		ret = io_zcrx_publish(ctx, id, ifq);
+	if (ret) {
+		xa_erase(&ctx->zcrx_ctxs, id);
 		goto err;
 	}
 	return 0;
@@ -1005,8 +1029,11 @@ struct io_zcrx_args {
 };
 
 /* Post a completion for @len bytes at @niov + @off and hand the buffer to
- * user space. The references are taken before the CQE is visible, so a
- * refill entry for it can never come first.
+ * user space. The CQE is reserved first and published last: references are
+ * taken only once the completion cannot fail, so none is ever rolled back
+ * under a refill that consumed it, and before user space can see the CQE,
+ * so a refill entry cannot come first. The CQ never overflows here: a full
+ * CQ ends the receive with -ENOSPC and the application re-arms.
  */
 static bool io_zcrx_post(struct io_kiocb *req, struct net_iov *niov,
 			 unsigned int off, unsigned int len, bool pool_ref)
@@ -1014,20 +1041,43 @@ static bool io_zcrx_post(struct io_kiocb *req, struct net_iov *niov,
 	struct io_zcrx_area *area = io_zcrx_iov_area(niov);
 	netmem_ref netmem = net_iov_to_netmem(niov);
 	unsigned int idx = net_iov_idx(niov);
-	u64 zoff = ((u64)idx << PAGE_SHIFT) + off;
+	struct io_ring_ctx *ctx = req->ctx;
+	struct io_uring_cqe *cqe;
 
-	atomic_inc(&area->user_refs[idx]);
-	if (pool_ref)
-		atomic_long_inc(netmem_get_pp_ref_count_ref(netmem));
-	if (io_post_aux_cqe32(req->ctx, req->cqe.user_data, len,
-			      IORING_CQE_F_MORE, zoff, 0))
-		return true;
+	io_cq_lock(ctx);
+	cqe = io_get_cqe(ctx);
+	if (cqe) {
+		atomic_inc(&area->user_refs[idx]);
+		if (pool_ref)
+			atomic_long_inc(netmem_get_pp_ref_count_ref(netmem));
+		ctx->cq_extra++;
+		WRITE_ONCE(cqe->user_data, req->cqe.user_data);
+		WRITE_ONCE(cqe->res, len);
+		WRITE_ONCE(cqe->flags, IORING_CQE_F_MORE);
+		/* Registration requires IORING_SETUP_CQE32. */
+		WRITE_ONCE(cqe->big_cqe[0], ((u64)idx << PAGE_SHIFT) + off);
+		WRITE_ONCE(cqe->big_cqe[1], 0);
+	}
+	io_cq_unlock_post(ctx);
+	return cqe;
+}
 
-	atomic_dec(&area->user_refs[idx]);
-	/* The skb still holds the buffer: this is never the last reference. */
-	if (pool_ref)
-		atomic_long_dec(netmem_get_pp_ref_count_ref(netmem));
-	return false;
+/* The device wrote through a mapping that may bounce (swiotlb, a small DMA
+ * mask, a confidential guest): user space reads the pages themselves.
+ * Areas are mapped without syncs; each write the CPU will see is synced
+ * here. A dma-buf area is its exporter's to keep coherent.
+ */
+static void io_zcrx_sync_for_cpu(struct io_zcrx_ifq *ifq,
+				 struct net_iov *niov, unsigned int off,
+				 unsigned int len)
+{
+	struct io_zcrx_area *area = ifq->area;
+
+	if (!area->pages || !ifq->dma_dev)
+		return;
+	dma_sync_single_range_for_cpu(ifq->dma_dev,
+				      area->dma[net_iov_idx(niov)], off, len,
+				      DMA_FROM_DEVICE);
 }
 
 /* A frag in a buffer of the area: hand it out as it is. */
@@ -1039,6 +1089,7 @@ static int io_zcrx_recv_frag(struct io_zcrx_args *args, const skb_frag_t *frag,
 	if (net_iov_provider(niov) != &io_zcrx_ops ||
 	    io_zcrx_iov_area(niov) != args->ifq->area)
 		return -EFAULT;
+	io_zcrx_sync_for_cpu(args->ifq, niov, skb_frag_off(frag) + off, len);
 	if (!io_zcrx_post(args->req, niov, skb_frag_off(frag) + off, len,
 			  true))
 		return -ENOSPC;
@@ -1262,6 +1313,13 @@ int io_recvzc(struct io_kiocb *req, unsigned int issue_flags)
 	if (sock->sk->sk_protocol != IPPROTO_TCP ||
 	    sock->sk->sk_type != SOCK_STREAM)
 		return -EPROTONOSUPPORT;
+
+	/* Completions that overflowed earlier go first: until they are in the
+	 * ring, none of ours may be posted. Without uring_lock the next issue
+	 * or a GETEVENTS wait moves them.
+	 */
+	if (!(issue_flags & IO_URING_F_UNLOCKED))
+		io_cqring_overflow_flush_locked(req->ctx);
 
 	had = zc->len;
 	do {

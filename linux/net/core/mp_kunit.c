@@ -126,6 +126,7 @@ struct mpk_dev {
 	struct page_pool *pools[MPK_RXQS];
 	bool hds_off;
 	bool ignore_mp;
+	int fail_alloc;
 	int xmits;
 };
 
@@ -149,6 +150,19 @@ static struct page_pool *mpk_create_pool(struct net_device *dev, int idx)
 	if (md->ignore_mp)
 		pp.flags = 0;
 	return page_pool_create(&pp);
+}
+
+/* A pool made by a test rather than by the queue ops: a driver makes its
+ * pools under RTNL, which guards the queue's binding.
+ */
+static struct page_pool *mpk_test_pool(struct net_device *dev, int idx)
+{
+	struct page_pool *pool;
+
+	rtnl_lock();
+	pool = mpk_create_pool(dev, idx);
+	rtnl_unlock();
+	return pool;
 }
 
 static int mpk_open(struct net_device *dev)
@@ -200,8 +214,11 @@ static const struct ethtool_ops mpk_ethtool_ops = {
 
 static int mpk_qmem_alloc(struct net_device *dev, void *qmem, int idx)
 {
+	struct mpk_dev *md = netdev_priv(dev);
 	struct mpk_qmem *q = qmem;
 
+	if (md->fail_alloc)
+		return md->fail_alloc;
 	q->pool = mpk_create_pool(dev, idx);
 	return PTR_ERR_OR_ZERO(q->pool);
 }
@@ -351,7 +368,7 @@ static void mp_test_pool_uses_provider(struct kunit *test)
 	int i;
 
 	KUNIT_ASSERT_EQ(test, mpk_bind(ctx, 1), 0);
-	pool = mpk_create_pool(ctx->dev, 1);
+	pool = mpk_test_pool(ctx->dev, 1);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(pool));
 	KUNIT_EXPECT_PTR_EQ(test, pool->mp_ops, &mpk_ops);
 	KUNIT_EXPECT_EQ(test, ctx->mp.inits, 1);
@@ -397,7 +414,7 @@ static void mp_test_pool_needs_opt_in(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, pool->mp_ops);
 	page_pool_destroy(pool);
 
-	pool = mpk_create_pool(ctx->dev, 1);
+	pool = mpk_test_pool(ctx->dev, 1);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(pool));
 	KUNIT_EXPECT_NULL(test, pool->mp_ops);
 	page_pool_destroy(pool);
@@ -405,11 +422,13 @@ static void mp_test_pool_needs_opt_in(struct kunit *test)
 	/* Fragments and pools the provider refuses fail creation. */
 	pp.queue_idx = 0;
 	pp.flags = PP_FLAG_ALLOW_UNREADABLE_NETMEM;
+	rtnl_lock();
 	KUNIT_EXPECT_EQ(test, PTR_ERR(page_pool_create(&pp)), -EINVAL);
 	pp.flags |= PP_FLAG_DMA_MAP | PP_FLAG_PAGE_FRAG;
 	KUNIT_EXPECT_EQ(test, PTR_ERR(page_pool_create(&pp)), -EINVAL);
+	rtnl_unlock();
 	ctx->mp.fail_init = -EIO;
-	KUNIT_EXPECT_EQ(test, PTR_ERR(mpk_create_pool(ctx->dev, 0)), -EIO);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(mpk_test_pool(ctx->dev, 0)), -EIO);
 	ctx->mp.fail_init = 0;
 	KUNIT_EXPECT_EQ(test, ctx->mp.inits, 0);
 	mpk_unbind(ctx, 0);
@@ -424,7 +443,7 @@ static void mp_test_destroy_with_buffers_out(struct kunit *test)
 	netmem_ref netmem;
 
 	KUNIT_ASSERT_EQ(test, mpk_bind(ctx, 0), 0);
-	pool = mpk_create_pool(ctx->dev, 0);
+	pool = mpk_test_pool(ctx->dev, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(pool));
 
 	skb = alloc_skb(128, GFP_KERNEL);
@@ -498,6 +517,28 @@ static void mp_test_bind_restarts_queue(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, md->pools[0], other);
 }
 
+/* Unbinding a queue that cannot be restarted (no memory for a new ring)
+ * must not leave it filling the provider's buffers: the device closes, its
+ * pools and the provider's buffers go.
+ */
+static void mp_test_unbind_restart_fails(struct kunit *test)
+{
+	struct mpk_ctx *ctx = test->priv;
+	struct mpk_dev *md = netdev_priv(ctx->dev);
+
+	mpk_register_up(test, ctx);
+	KUNIT_ASSERT_EQ(test, mpk_bind(ctx, 1), 0);
+	KUNIT_ASSERT_NOT_NULL(test, md->pools[1]);
+	KUNIT_EXPECT_PTR_EQ(test, md->pools[1]->mp_ops, &mpk_ops);
+
+	md->fail_alloc = -ENOMEM;
+	mpk_unbind(ctx, 1);
+	md->fail_alloc = 0;
+	KUNIT_EXPECT_FALSE(test, netif_running(ctx->dev));
+	KUNIT_EXPECT_NULL(test, md->pools[1]);
+	KUNIT_EXPECT_TRUE(test, mpk_wait_destroys(&ctx->mp, 1));
+}
+
 /* A driver whose new pool did not take the provider fails the bind. */
 static void mp_test_bind_ignored_by_driver(struct kunit *test)
 {
@@ -537,6 +578,7 @@ static struct kunit_case mp_test_cases[] = {
 	KUNIT_CASE(mp_test_destroy_with_buffers_out),
 	KUNIT_CASE(mp_test_bind_errors),
 	KUNIT_CASE(mp_test_bind_restarts_queue),
+	KUNIT_CASE(mp_test_unbind_restart_fails),
 	KUNIT_CASE(mp_test_bind_ignored_by_driver),
 	KUNIT_CASE(mp_test_uninstall_on_unregister),
 	{}
@@ -563,7 +605,7 @@ static int mpk_skb_test_init(struct kunit *test)
 	err = mpk_bind(ctx, 0);
 	if (err)
 		return err;
-	ctx->pool = mpk_create_pool(ctx->dev, 0);
+	ctx->pool = mpk_test_pool(ctx->dev, 0);
 	return PTR_ERR_OR_ZERO(ctx->pool);
 }
 
@@ -799,6 +841,143 @@ static void unreadable_test_coalesce_gro(struct kunit *test)
 	kfree_skb(plain);
 }
 
+/* A small unreadable segment behind a linear skb with tailroom (one whose
+ * device frags were trimmed off keeps its flag): merged by its frag, never
+ * copied (a BUG_ON before).
+ */
+static void unreadable_test_coalesce_small(struct kunit *test)
+{
+	struct sk_buff *to = mpk_unreadable_skb(test);
+	struct sk_buff *from = mpk_unreadable_skb(test);
+	bool stolen;
+	int delta;
+
+	KUNIT_ASSERT_EQ(test, pskb_trim(to, MPK_HLEN), 0);
+	__skb_pull(from, MPK_HLEN);
+	KUNIT_ASSERT_EQ(test, pskb_trim(from, 7), 0);
+	KUNIT_ASSERT_GE(test, skb_tailroom(to), 7);
+	KUNIT_EXPECT_TRUE(test, skb_try_coalesce(to, from, &stolen, &delta));
+	KUNIT_EXPECT_EQ(test, skb_shinfo(to)->nr_frags, 1);
+	KUNIT_EXPECT_EQ(test, skb_headlen(to), (unsigned int)MPK_HLEN);
+	KUNIT_EXPECT_EQ(test, to->len, (unsigned int)MPK_HLEN + 7);
+	KUNIT_EXPECT_FALSE(test, skb_frags_readable(to));
+	kfree_skb_partial(from, stolen);
+	kfree_skb(to);
+}
+
+/* Two unreadable skbs of different bindings never merge: receivers find a
+ * buffer's binding through it, and one skb is one binding's.
+ */
+static void unreadable_test_coalesce_owners(struct kunit *test)
+{
+	struct sk_buff *skb = mpk_unreadable_skb(test);
+	struct sk_buff *other = alloc_skb(0, GFP_KERNEL);
+	struct net_iov_area area = {};
+	bool stolen;
+	int delta;
+
+	KUNIT_ASSERT_NOT_NULL(test, other);
+	/* A second binding: one buffer, never in a pool, taken out below. */
+	KUNIT_ASSERT_EQ(test, net_iov_area_init(&area, 1, 0x400000, &mpk_ops,
+						&area), 0);
+	__skb_fill_netmem_desc(other, 0, net_iov_to_netmem(&area.niovs[0]), 0,
+			       100);
+	skb_shinfo(other)->nr_frags = 1;
+	other->len = 100;
+	other->data_len = 100;
+	other->unreadable = true;
+	skb_mark_for_recycle(other);
+	__skb_pull(skb, MPK_HLEN);
+
+	KUNIT_EXPECT_FALSE(test, skb_try_coalesce(skb, other, &stolen, &delta));
+	KUNIT_EXPECT_FALSE(test, skb_try_coalesce(other, skb, &stolen, &delta));
+	KUNIT_EXPECT_EQ(test, skb_shift(skb, other, 10), 0);
+	memset(skb->cb, 0, sizeof(skb->cb));
+	memset(other->cb, 0, sizeof(other->cb));
+	KUNIT_EXPECT_EQ(test, skb_gro_receive(skb, other), -EINVAL);
+	KUNIT_EXPECT_EQ(test, skb_shinfo(skb)->nr_frags, 2);
+	KUNIT_EXPECT_EQ(test, skb_shinfo(other)->nr_frags, 1);
+
+	skb_shinfo(other)->nr_frags = 0;
+	other->len = 0;
+	other->data_len = 0;
+	kfree_skb(other);
+	net_iov_area_release(&area);
+	kfree_skb(skb);
+}
+
+/* A CHECKSUM_COMPLETE sum over device memory cannot be adjusted when a
+ * trailer is trimmed: the skb is left for the stack to verify (and drop),
+ * without a WARN a peer could trigger.
+ */
+static void unreadable_test_trim_rcsum(struct kunit *test)
+{
+	struct sk_buff *skb = mpk_unreadable_skb(test);
+	unsigned int len = skb->len;
+
+	skb->ip_summed = CHECKSUM_COMPLETE;
+	skb->csum = 0;
+	KUNIT_EXPECT_EQ(test, pskb_trim_rcsum(skb, len - 10), 0);
+	KUNIT_EXPECT_EQ(test, skb->len, len - 10);
+	KUNIT_EXPECT_EQ(test, (int)skb->ip_summed, CHECKSUM_NONE);
+	KUNIT_EXPECT_NE(test, __skb_checksum_complete(skb), 0);
+	kfree_skb(skb);
+}
+
+/* skb_seq_read() (text search, conntrack helpers) ends at device memory. */
+static void unreadable_test_seq_read(struct kunit *test)
+{
+	struct sk_buff *skb = mpk_unreadable_skb(test);
+	struct skb_seq_state st;
+	const u8 *data = NULL;
+	unsigned int len;
+
+	skb_prepare_seq_read(skb, 0, skb->len, &st);
+	len = skb_seq_read(0, &data, &st);
+	KUNIT_EXPECT_EQ(test, len, (unsigned int)MPK_HLEN);
+	KUNIT_EXPECT_PTR_EQ(test, data, (const u8 *)skb->data);
+	KUNIT_EXPECT_EQ(test, skb_seq_read(MPK_HLEN, &data, &st), 0);
+	skb_abort_seq_read(&st);
+
+	skb_prepare_seq_read(skb, MPK_HLEN, skb->len, &st);
+	KUNIT_EXPECT_EQ(test, skb_seq_read(0, &data, &st), 0);
+	skb_abort_seq_read(&st);
+	kfree_skb(skb);
+}
+
+/* IP reassembly chains fragments on the head's frag_list without merging
+ * their flags: an unreadable skb there makes the whole skb unreadable, and
+ * every guard that looks at the head holds.
+ */
+static void unreadable_test_frag_list(struct kunit *test)
+{
+	/* Room for all: skb_condense() would pull the chained bytes in. */
+	struct sk_buff *head = alloc_skb(4 * MPK_FRAG_LEN, GFP_KERNEL);
+	struct sk_buff *frag = mpk_unreadable_skb(test);
+	u8 *buf = mpk_untouched_buf(test, MPK_HLEN + 1);
+
+	KUNIT_ASSERT_NOT_NULL(test, head);
+	memset(skb_put(head, MPK_HLEN), MPK_HEADER, MPK_HLEN);
+	KUNIT_EXPECT_TRUE(test, skb_frags_readable(head));
+	skb_shinfo(head)->frag_list = frag;
+	head->len += frag->len;
+	head->data_len += frag->len;
+	head->truesize += frag->truesize;
+
+	KUNIT_EXPECT_FALSE(test, skb_frags_readable(head));
+	KUNIT_EXPECT_EQ(test, skb_copy_bits(head, 0, buf, MPK_HLEN), 0);
+	KUNIT_EXPECT_EQ(test, skb_copy_bits(head, MPK_HLEN, buf, 1), -EFAULT);
+	KUNIT_EXPECT_NULL(test, __pskb_pull_tail(head, 1));
+	KUNIT_EXPECT_NULL(test, skb_copy(head, GFP_KERNEL));
+	KUNIT_EXPECT_NE(test, skb_linearize(head), 0);
+	/* Would pull the chained skb's bytes: BUG_ON before the fix. */
+	skb_condense(head);
+	KUNIT_EXPECT_PTR_EQ(test, skb_shinfo(head)->frag_list, frag);
+	KUNIT_EXPECT_EQ(test, skb_headlen(head), (unsigned int)MPK_HLEN);
+	KUNIT_EXPECT_FALSE(test, mpk_has_byte(buf, MPK_HLEN + 1, MPK_PAYLOAD));
+	kfree_skb(head);
+}
+
 /* skb_split() moves frags to a second skb, which inherits the flag. */
 static void unreadable_test_split(struct kunit *test)
 {
@@ -965,6 +1144,11 @@ static struct kunit_case unreadable_test_cases[] = {
 	KUNIT_CASE(unreadable_test_sgvec_zerocopy),
 	KUNIT_CASE(unreadable_test_coalesce_gro),
 	KUNIT_CASE(unreadable_test_split),
+	KUNIT_CASE(unreadable_test_seq_read),
+	KUNIT_CASE(unreadable_test_coalesce_owners),
+	KUNIT_CASE(unreadable_test_coalesce_small),
+	KUNIT_CASE(unreadable_test_trim_rcsum),
+	KUNIT_CASE(unreadable_test_frag_list),
 	KUNIT_CASE(unreadable_test_xmit_forward),
 	KUNIT_CASE(unreadable_test_packet_socket),
 	KUNIT_CASE(unreadable_test_splice),

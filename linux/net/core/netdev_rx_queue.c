@@ -188,7 +188,9 @@ EXPORT_SYMBOL_GPL(net_mp_bind_rxq);
  * @priv: the binding's state passed to net_mp_bind_rxq()
  *
  * Restarts the queue on pages. Buffers of the provider still in flight
- * return to it when their last reference drops, through the old pool.
+ * return to it when their last reference drops, through the old pool. If
+ * the queue cannot be restarted, the device is closed: a queue must never
+ * fill a provider's memory after its binding is gone.
  * Nothing to do when the binding is already gone (the device was
  * unregistered and the provider uninstalled). Called with RTNL held.
  */
@@ -210,9 +212,14 @@ void net_mp_unbind_rxq(struct net_device *dev, unsigned int rxq_idx,
 	if (rxq_idx >= dev->real_num_rx_queues)
 		return;
 	err = netdev_rx_queue_restart(dev, rxq_idx);
-	if (err)
-		netdev_warn(dev, "RX queue %u keeps provider buffers until it restarts: %d\n",
-			    rxq_idx, err);
+	if (!err)
+		return;
+	/* The queue still fills the provider's buffers, whose owner is about
+	 * to release them: closing the device is the one sure stop.
+	 */
+	netdev_err(dev, "RX queue %u cannot leave its memory provider (%d): closing the device\n",
+		   rxq_idx, err);
+	dev_close(dev);
 }
 EXPORT_SYMBOL_GPL(net_mp_unbind_rxq);
 

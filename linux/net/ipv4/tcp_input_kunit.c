@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit test of tcp_collapse() with unreadable skbs, included at the end of
- * tcp_input.c so it can reach the static function.
+ * KUnit tests of tcp_collapse() and tcp_urg() with unreadable skbs, included
+ * at the end of tcp_input.c so they can reach the static functions.
  *
  * Collapsing copies payload into fresh skbs: an unreadable skb must be left
- * in the queue as it is, neither copied out of nor merged into.
+ * in the queue as it is, neither copied out of nor merged into. An urgent
+ * byte the CPU must not read stays in band instead of being taken out.
  */
 
 #include <kunit/test.h>
@@ -88,8 +89,53 @@ static void unreadable_test_tcp_collapse(struct kunit *test)
 	sock_release(sock);
 }
 
+/* A segment whose urgent pointer names a payload byte, 100 bytes in. */
+static u16 tcpk_urg(struct kunit *test, bool unreadable)
+{
+	struct sk_buff *skb = mp_kunit_page_skb(test, unreadable);
+	struct tcp_sock *tp;
+	struct socket *sock;
+	struct tcphdr *th;
+	u16 urg_data;
+	int ret;
+
+	ret = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP,
+			       &sock);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	tp = tcp_sk(sock->sk);
+	tp->rcv_nxt = TCPK_SEQ;
+	tp->copied_seq = TCPK_SEQ;
+
+	/* The header bytes become a TCP header; the byte is in frag 0. */
+	th = (struct tcphdr *)skb->data;
+	memset(th, 0, sizeof(*th));
+	th->doff = sizeof(*th) / 4;
+	th->seq = htonl(TCPK_SEQ);
+	th->ack = 1;
+	th->urg = 1;
+	th->urg_ptr = htons(TCPK_LEN + 1);
+	KUNIT_ASSERT_GT(test, sizeof(*th) + TCPK_LEN, skb_headlen(skb));
+
+	tcp_urg(sock->sk, skb, th);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(tp->urg_seq), TCPK_SEQ + TCPK_LEN);
+	urg_data = READ_ONCE(tp->urg_data);
+	kfree_skb(skb);
+	sock_release(sock);
+	return urg_data;
+}
+
+static void unreadable_test_tcp_urg(struct kunit *test)
+{
+	/* A page: the byte is taken out of band, as always. */
+	KUNIT_EXPECT_EQ(test, tcpk_urg(test, false),
+			TCP_URG_VALID | MP_KUNIT_PAYLOAD);
+	/* A memory provider's buffer: BUG() once, now no urgent data. */
+	KUNIT_EXPECT_EQ(test, tcpk_urg(test, true), 0);
+}
+
 static struct kunit_case tcp_collapse_test_cases[] = {
 	KUNIT_CASE(unreadable_test_tcp_collapse),
+	KUNIT_CASE(unreadable_test_tcp_urg),
 	{}
 };
 

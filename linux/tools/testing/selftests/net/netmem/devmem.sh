@@ -33,14 +33,16 @@ step "hds, steering"
 # The connections, in order (BYTES/WRITESIZE):
 #  0-6  devmem: 4.6 MiB at 4 write sizes, tokens back in batches of 256
 #       frags (the first connection also probes recv, splice and TCP
-#       zerocopy on device data: EFAULT, nothing mapped);
+#       zerocopy on device data: EFAULT, nothing mapped); connection 3
+#       sends each write with MSG_OOB: the urgent bytes are in the
+#       dma-buf, so they must come in band, the stream intact;
 #  7    fallback: from 256 KiB to 640 KiB of a 1 MiB stream the flow goes
 #       to queue 0, which has no binding and gives readable skbs (page
 #       frags): those bytes come SCM_DEVMEM_LINEAR. Header split cannot be
 #       turned off meanwhile: the device has a bound queue;
 #  8    hold: closed with its tokens outstanding, then the unbind: the
 #       socket gives every frag back, the binding's pools go away.
-conns="2097152/65536,1/65536,1449/65536,1048576/9973,100003/9973"
+conns="2097152/65536,1/65536,1449/65536,1048576/9973u,100003/9973"
 conns="$conns,524288/1448,1048576/4096,1048576/65536,262144/65536"
 rule="ethtool -N $DEV_B flow-type tcp4 dst-port $port loc 3 action"
 away="$rule 0 && ! $LIB_DIR/hds $DEV_B off 2>/dev/null"

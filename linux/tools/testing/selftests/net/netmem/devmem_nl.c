@@ -23,6 +23,8 @@
  * that closing the netlink socket unbinds the queue, frees its pools and
  * detaches the dma-buf, that binding again works, and that a plain flow on
  * the queue then arrives whole. Unimplemented commands are -EOPNOTSUPP.
+ * XDP and a binding exclude each other in both orders (generic and native
+ * XDP, AF_XDP zero-copy on the bound queue).
  * With -N it first checks dev-get (do, dump, unknown ifindex) and the mgmt
  * group: netdevsim device NEW_NSIM_ID, created and deleted in this
  * namespace, must be announced by dev-add-ntf and dev-del-ntf. With -n
@@ -57,6 +59,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/bpf.h>
+#include <linux/if_link.h>
+#include <linux/if_xdp.h>
 
 #include "netmem_nl.h"
 
@@ -769,6 +775,118 @@ static void device_delete(int dmabuf, int port, const char *nsim_id)
 	       wait_detached(dmabuf));
 }
 
+/* XDP_PASS: enough to attach; what matters is whether the attach is let. */
+static int xdp_prog_load(void)
+{
+	static const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0,
+		  .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	union bpf_attr a;
+	int fd;
+
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_XDP;
+	a.insns = (unsigned long)insns;
+	a.insn_cnt = 2;
+	a.license = (unsigned long)"GPL";
+	fd = syscall(__NR_bpf, BPF_PROG_LOAD, &a, sizeof(a));
+	if (fd < 0)
+		error(1, errno, "BPF_PROG_LOAD of an XDP program");
+	return fd;
+}
+
+/* Attach @prog to the device in @mode (XDP_FLAGS_*_MODE) through a
+ * bpf_link. Return: the link fd (close it to detach) or -errno.
+ */
+static int xdp_link(int prog, __u32 mode)
+{
+	union bpf_attr a;
+	int fd;
+
+	memset(&a, 0, sizeof(a));
+	a.link_create.prog_fd = prog;
+	a.link_create.target_ifindex = cfg_ifindex;
+	a.link_create.attach_type = BPF_XDP;
+	a.link_create.flags = mode;
+	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof(a));
+	return fd < 0 ? -errno : fd;
+}
+
+/* An AF_XDP zero-copy socket on @queue. Return: its fd or -errno. */
+static int xsk_zc_bind(int queue)
+{
+	struct xdp_umem_reg ur = { .chunk_size = 4096 };
+	struct sockaddr_xdp sx = {
+		.sxdp_family = AF_XDP,
+		.sxdp_ifindex = cfg_ifindex,
+		.sxdp_queue_id = queue,
+		.sxdp_flags = XDP_ZEROCOPY,
+	};
+	int ring = 64, fd, err = 0;
+	void *umem;
+
+	umem = mmap(NULL, 64 * 4096, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	fd = socket(AF_XDP, SOCK_RAW, 0);
+	if (umem == MAP_FAILED || fd < 0)
+		error(1, errno, "AF_XDP socket and umem");
+	ur.addr = (unsigned long)umem;
+	ur.len = 64 * 4096;
+	if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &ur, sizeof(ur)) ||
+	    setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &ring, sizeof(ring)) ||
+	    setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &ring,
+		       sizeof(ring)) ||
+	    setsockopt(fd, SOL_XDP, XDP_RX_RING, &ring, sizeof(ring)))
+		error(1, errno, "AF_XDP socket setup");
+	if (bind(fd, (void *)&sx, sizeof(sx)))
+		err = -errno;
+	munmap(umem, 64 * 4096);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* XDP reads payload: a bound queue and an XDP program exclude each other,
+ * in both orders, native and generic, and AF_XDP zero-copy cannot take a
+ * bound queue.
+ */
+static void xdp_vs_binding(int nl, int dmabuf, bool bound)
+{
+	int prog = xdp_prog_load(), link, err;
+
+	if (!bound) {
+		link = xdp_link(prog, XDP_FLAGS_SKB_MODE);
+		if (link < 0)
+			error(1, -link, "attach generic XDP");
+		err = bind_one(nl, dmabuf, cfg_queue);
+		result("bind-rx with generic XDP attached: EEXIST",
+		       err == -EEXIST);
+		close(link);
+		close(prog);
+		return;
+	}
+	link = xdp_link(prog, XDP_FLAGS_SKB_MODE);
+	result("generic XDP on a device with a bound queue: EBUSY",
+	       link == -EBUSY);
+	if (link >= 0)
+		close(link);
+	link = xdp_link(prog, XDP_FLAGS_DRV_MODE);
+	result("native XDP on a device with a bound queue: EBUSY",
+	       link == -EBUSY);
+	if (link >= 0)
+		close(link);
+	close(prog);
+	err = xsk_zc_bind(cfg_queue);
+	result("AF_XDP zero-copy bind to the bound queue: EBUSY",
+	       err == -EBUSY);
+	if (err >= 0)
+		close(err);
+}
+
 static void run_tests(void)
 {
 	struct netdev_bind_q q[2];
@@ -819,8 +937,9 @@ static void run_tests(void)
 	err = bind_one(nl, dmabuf, cfg_queue);
 	ok &= hds("on");
 	result("bind-rx with header split off: EINVAL", ok && err == -EINVAL);
-	ok = queue_dmabuf(nl, cfg_queue) == -1 &&
-	     dmabuf_attached(dmabuf, &refs) == 0 && refs == 1;
+	xdp_vs_binding(nl, dmabuf, false);
+	/* A failed bind frees its binding from a work item. */
+	ok = queue_dmabuf(nl, cfg_queue) == -1 && wait_detached(dmabuf);
 	result("failed binds leave no binding, dma-buf not attached", ok);
 
 	/* Listen for page-pool notifications. */
@@ -831,6 +950,7 @@ static void run_tests(void)
 	result("bind-rx: binding id >= 1", id >= 1);
 	if (id < 1)
 		error(1, -id, "bind-rx");
+	xdp_vs_binding(nl, dmabuf, true);
 
 	ok = dmabuf_attached(dmabuf, &refs) == 1 && refs == 2;
 	result("dma-buf attached to the device while bound", ok);

@@ -472,6 +472,20 @@ static void probe_tcp_zerocopy(struct rx *rx)
 	munmap(addr, maplen);
 }
 
+static ssize_t peek_devmem(int fd, void *b, size_t len)
+{
+	char ctrl[CMSG_SPACE(sizeof(struct dmabuf_cmsg)) * 4];
+	struct iovec iov = { .iov_base = b, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = ctrl,
+		.msg_controllen = sizeof(ctrl),
+	};
+
+	return recvmsg(fd, &msg, MSG_SOCK_DEVMEM | MSG_PEEK);
+}
+
 static void probe_plain_read(struct rx *rx)
 {
 	const char *sect = section;
@@ -482,6 +496,8 @@ static void probe_plain_read(struct rx *rx)
 	wait_inq(rx->fd, 2 * 4096);
 	check(fails_with(recv(rx->fd, b, sizeof(b), 0), EFAULT),
 	      "recv without MSG_SOCK_DEVMEM on device data: EFAULT");
+	check(fails_with(peek_devmem(rx->fd, b, sizeof(b)), EINVAL),
+	      "recvmsg(MSG_SOCK_DEVMEM | MSG_PEEK) on device data: EINVAL, no token");
 	if (pipe(pfd))
 		error(1, errno, "pipe");
 	check(fails_with(splice(rx->fd, NULL, pfd[1], NULL, 65536,

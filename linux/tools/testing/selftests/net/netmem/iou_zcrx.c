@@ -20,6 +20,8 @@
  *		buffer returned
  *   dmabuf	the same into a udmabuf area, refill ring in user memory;
  *		then a flow on another queue ends with -EFAULT
+ *   urgent	every write of the sender with MSG_OOB: urgent bytes in the
+ *		area come in band, the stream intact
  *   nodev	ZCRX_REG_NODEV: everything copied into the area
  *   fallback	the flow on another queue: copied into the area
  *   overflow	a CQ of 4 entries not reaped: -ENOSPC, re-arm, no byte lost
@@ -66,6 +68,7 @@
 #include <linux/capability.h>
 #include <linux/io_uring.h>
 #include <linux/netdev.h>
+#include <linux/sockios.h>
 
 #include <liburing.h>
 
@@ -737,6 +740,9 @@ static int listen_on(int port)
 	return fd;
 }
 
+/* The sender marks the last byte of each write urgent (MSG_OOB). */
+static bool send_urgent;
+
 /*
  * Fork a sender: into the peer namespace, connect to @port, send @len
  * bytes of the pattern of @seed in writes of @wsize, close.
@@ -777,7 +783,8 @@ static pid_t sender(int port, uint64_t len, size_t wsize, unsigned int seed)
 		error(1, errno, "connect to %s:%d", cfg_addr, port);
 	while (off < len) {
 		size_t n = wsize < len - off ? wsize : len - off;
-		ssize_t w = write(fd, buf + off % PERIOD, n);
+		ssize_t w = send(fd, buf + off % PERIOD, n,
+				 send_urgent ? MSG_OOB : 0);
 
 		if (w <= 0)
 			error(1, errno, "write at %llu", (unsigned long long)off);
@@ -1048,7 +1055,7 @@ enum mut {
 	M_NO_REGION, M_RESV0, M_RESV1, M_RESV2, M_ZCRX_ID, M_AREA_RESV0,
 	M_AREA_RESV1, M_REGION_RESV0, M_REGION_RESV3, M_RXQ_NONE,
 	M_RQ_ZERO, M_RQ_HUGE, M_FLAGS, M_AREA_FLAGS, M_ADDR_ALIGN,
-	M_LEN_ALIGN, M_LEN_ZERO, M_TOKEN, M_REGION_SMALL, M_REGION_FLAGS,
+	M_LEN_ALIGN, M_LEN_ZERO, M_LEN_HUGE, M_TOKEN, M_REGION_SMALL, M_REGION_FLAGS,
 	M_IFINDEX, M_QUEUE, M_QUEUE_HUGE, M_NR_ARGS, M_MAX,
 };
 
@@ -1072,7 +1079,8 @@ static const struct {
 	[M_AREA_FLAGS]	 = { "unknown area flag 0x80", -EINVAL },
 	[M_ADDR_ALIGN]	 = { "area addr not page aligned", -EINVAL },
 	[M_LEN_ALIGN]	 = { "area len not page aligned", -EINVAL },
-	[M_LEN_ZERO]	 = { "area len 0", -EINVAL },
+	[M_LEN_ZERO]	 = { "area len 0", -EFAULT },
+	[M_LEN_HUGE]	 = { "area len 1 GiB + 4 KiB", -EFAULT },
 	[M_TOKEN]	 = { "rq_area_token set on input", -EINVAL },
 	[M_REGION_SMALL] = { "region smaller than the ring", -EINVAL },
 	[M_REGION_FLAGS] = { "unknown region flag 0x80", -EINVAL },
@@ -1152,6 +1160,10 @@ static void try_mutation(enum mut m, int nqueues, long pin0)
 		break;
 	case M_LEN_ZERO:
 		area.len = 0;
+		break;
+	case M_LEN_HUGE:
+		/* Past the cap, checked before any memory is looked at */
+		area.len = (1ULL << 30) + PAGE_SZ;
 		break;
 	case M_TOKEN:
 		area.rq_area_token = 1ULL << IORING_ZCRX_AREA_SHIFT;
@@ -1418,6 +1430,30 @@ static void case_rx(const char *name, struct zc_opts *o, int port,
 	nothing_left(pin0, 10, name);
 }
 
+/* Urgent bytes on the bound queue sit in the area, where the kernel must
+ * not read them (tcp_urg() hit BUG() on them): they come in band, the
+ * stream intact, and MSG_OOB has nothing to give.
+ */
+static void case_urgent(void)
+{
+	struct zc_opts o = opts_for(cfg_queue);
+	long pin0 = pin_base;
+	struct zc z;
+	bool ok;
+	int ret;
+
+	ret = zc_open(&z, &o);
+	check(!ret, "urgent: registration: %s", errname(ret));
+	if (!ret) {
+		send_urgent = true;
+		ok = transfer(&z, cfg_port, 256 << 10, 9973, 0, NULL);
+		send_urgent = false;
+		check(ok, "urgent: 256 KiB, each write MSG_OOB: all in band");
+	}
+	zc_close(&z);
+	nothing_left(pin0, 10, "urgent");
+}
+
 /* A dma-buf area cannot take copies: a flow on another queue gets EFAULT */
 static void case_dmabuf_efault(void)
 {
@@ -1440,6 +1476,79 @@ static void case_dmabuf_efault(void)
 	zc_close(&z);
 }
 
+/*
+ * CQEs of other requests wait in the kernel's overflow list (6 NOPs on a CQ
+ * of 4, the ring reaped without entering the kernel) when a receive is
+ * armed: it must move them into the ring first and post its data behind
+ * them, not end at once with -ENOSPC and nothing received.
+ */
+static bool overflow_backlog(struct zc *z, int port)
+{
+	unsigned int head, i, n, nops = 0, before_final = 0;
+	double t_end = now() + 30;
+	struct io_uring_cqe *cqe;
+	struct stream st = {};
+	bool ended = false;
+	int lfd, inq = 0;
+	pid_t pid;
+
+	lfd = listen_on(port);
+	pid = sender(port, 64 << 10, 65536, cfg_seed ^ 65536u);
+	st.fd = accept_one(lfd);
+	close(lfd);
+	st.want = 64 << 10;
+	st.seed = (cfg_seed ^ 65536u) & 0xff;
+	/* Data queued first (the window may hold back the rest): the
+	 * receive posts as soon as it is issued.
+	 */
+	while (inq < (16 << 10) && now() < t_end - 20) {
+		if (ioctl(st.fd, SIOCINQ, &inq))
+			error(1, errno, "SIOCINQ");
+		usleep(10000);
+	}
+	for (i = 0; i < 6; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&z->ring);
+
+		if (!sqe) {
+			io_uring_submit(&z->ring);
+			sqe = io_uring_get_sqe(&z->ring);
+		}
+		io_uring_prep_nop(sqe);
+		io_uring_sqe_set_data(sqe, NULL);
+	}
+	io_uring_submit(&z->ring);
+	n = 0;
+	io_uring_for_each_cqe(&z->ring, head, cqe)
+		n++;
+	io_uring_cq_advance(&z->ring, n);
+	nops = n;
+	arm(z, &st, 0);
+	while (!ended && now() < t_end) {
+		struct __kernel_timespec ts = { .tv_nsec = 200000000 };
+
+		if (io_uring_wait_cqe_timeout(&z->ring, &cqe, &ts))
+			continue;
+		n = 0;
+		io_uring_for_each_cqe(&z->ring, head, cqe) {
+			n++;
+			if (!io_uring_cqe_get_data(cqe)) {
+				nops++;
+				continue;
+			}
+			if (!ended && cqe->res > 0)
+				before_final++;
+			ended |= !(cqe->flags & IORING_CQE_F_MORE);
+			handle_cqe(z, cqe);
+		}
+		io_uring_cq_advance(&z->ring, n);
+	}
+	reap_child(pid, true);
+	close(st.fd);
+	printf("# overflow backlog: %d bytes queued, %u NOPs, %u data CQEs, final %d%s\n",
+	       inq, nops, before_final, st.final, ended ? "" : " (none)");
+	return ended && nops == 6 && before_final > 0 && !st.bad;
+}
+
 static void case_overflow(void)
 {
 	struct zc_opts o = opts_for(cfg_queue);
@@ -1460,6 +1569,8 @@ static void case_overflow(void)
 	check(ok && st.enospc > 0,
 	      "CQ overflow: %llu final -ENOSPC CQEs, re-armed, %llu bytes, none lost",
 	      (unsigned long long)st.enospc, (unsigned long long)st.got);
+	check(overflow_backlog(&z, cfg_port),
+	      "CQEs of other requests in the overflow list: a receive armed then posts data behind them");
 	zc_close(&z);
 	nothing_left(pin0, 10, "overflow");
 }
@@ -1736,6 +1847,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(name, "fallback")) {
 			case_rx("copy fallback (flow on another queue)", &o,
 				cfg_fb_port, 1 << 20);
+		} else if (!strcmp(name, "urgent")) {
+			case_urgent();
 		} else if (!strcmp(name, "refill")) {
 			case_refill();
 		} else if (!strcmp(name, "overflow")) {

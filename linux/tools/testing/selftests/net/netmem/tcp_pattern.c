@@ -16,7 +16,9 @@
  * endian): one receiver then serves CONNS connections of any sizes, and
  * one sender makes a connection per size in its list, saving the process
  * launches that dominate a run under emulation. A size may carry its own
- * write size after a slash.
+ * write size after a slash, and then a 'u': each write of that connection
+ * is sent with MSG_OOB, its last byte urgent. A receiver whose bytes land
+ * in a memory provider's buffers must read those bytes in band.
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -45,6 +47,7 @@ static size_t cfg_write = 65536;
 static size_t cfg_read = 65536;
 static unsigned int cfg_seed;
 static int cfg_timeout = 60;
+static bool cfg_urgent;
 
 static inline uint8_t pattern_byte(unsigned long long off)
 {
@@ -279,7 +282,7 @@ static void send_one(struct sockaddr_storage *ss, socklen_t len,
 		if (chunk > cfg_bytes - sent)
 			chunk = cfg_bytes - sent;
 		fill(buf, sent, chunk);
-		n = write(fd, buf, chunk);
+		n = send(fd, buf, chunk, cfg_urgent ? MSG_OOB : 0);
 		if (n < 0)
 			error(1, errno, "write at offset %llu", sent);
 		sent += n;
@@ -305,10 +308,15 @@ static int do_send(void)
 	len = make_addr(&ss, cfg_addr);
 	do {
 		cfg_write = wsize;
+		cfg_urgent = false;
 		if (size) {
 			cfg_bytes = strtoull(size, &end, 0);
 			if (*end == '/')
 				cfg_write = strtoul(end + 1, &end, 0);
+			if (*end == 'u') {
+				cfg_urgent = true;
+				end++;
+			}
 			size = *end == ',' ? end + 1 : NULL;
 		}
 		if (!cfg_write)

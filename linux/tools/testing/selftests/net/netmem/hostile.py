@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""A hostile peer: crafted packets at a port whose RX queue is bound.
+
+  hostile.py -4 SRC DST [-6 SRC6 DST6] [-s SEED] [-n COUNT] [-t SECONDS]
+  hostile.py -l DEV [-g GROUP] [-t SECONDS]
+
+Run in the sending namespace, as root (raw sockets, IP_HDRINCL). Each
+attack sends COUNT packets from a seeded generator, or stops after SECONDS;
+each prints one line: "attack NAME: N packets". The receiver's kernel puts
+their payload in memory the CPU must not read (header split, a memory
+provider): whatever it does with them, it must not crash, warn or read it.
+The caller checks the kernel log and the receiver's own bytes.
+
+With -l it is the receiving side's observer instead: it binds NFLOG group
+GROUP in copy-packet mode (so that nfnetlink_log copies what a rule logs)
+and captures DEV with a packet socket, reading both until SIGTERM or
+SECONDS, then prints what it got: "listen: N nflog, M packet".
+"""
+
+import argparse
+import os
+import random
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b'\0'
+    s = sum(struct.unpack(f'!{len(data) // 2}H', data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def ip4(src, dst, proto, payload, ident=0, frag=0, tot=None):
+    """An IPv4 header (checksummed) followed by @payload."""
+    hdr = struct.pack('!BBHHHBBH4s4s', 0x45, 0, tot or 20 + len(payload),
+                      ident, frag, 64, proto, 0, socket.inet_aton(src),
+                      socket.inet_aton(dst))
+    hdr = hdr[:10] + struct.pack('!H', csum(hdr)) + hdr[12:]
+    return hdr + payload
+
+
+def icmp(typ, code, rest, body):
+    msg = struct.pack('!BBH', typ, code, 0) + rest + body
+    return msg[:2] + struct.pack('!H', csum(msg)) + msg[4:]
+
+
+def udp4(src, dst, sport, dport, body):
+    pseudo = struct.pack('!4s4sBBH', socket.inet_aton(src),
+                         socket.inet_aton(dst), 0, 17, 8 + len(body))
+    hdr = struct.pack('!HHHH', sport, dport, 8 + len(body), 0)
+    c = csum(pseudo + hdr + body) or 0xffff
+    return hdr[:6] + struct.pack('!H', c) + body
+
+
+class Peer:
+    def __init__(self, args):
+        self.a = args
+        self.rnd = random.Random(args.seed)
+        self.deadline = time.monotonic() + args.time
+        self.raw = socket.socket(socket.AF_INET, socket.SOCK_RAW,
+                                 socket.IPPROTO_RAW)
+        self.raw.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+
+    def body(self, n):
+        return bytes(self.rnd.getrandbits(8) for _ in range(n))
+
+    def send4(self, pkt):
+        self.raw.sendto(pkt, (self.a.dst, 0))
+
+    def run(self, name, fn):
+        n = 0
+        for i in range(self.a.count):
+            if time.monotonic() > self.deadline:
+                break
+            n += fn(i)
+        print(f'attack {name}: {n} packets', flush=True)
+
+    # ICMP timestamp requests with a large body: the originate stamp is
+    # payload (tcp_urg's and icmp_timestamp's BUG()s).
+    def icmp_timestamp(self, i):
+        body = self.body(self.rnd.randrange(300, 1400))
+        self.send4(ip4(self.a.src, self.a.dst, 1,
+                       icmp(13, 0, struct.pack('!HH', 7, i), body), i))
+        return 1
+
+    # Echo requests big enough for their body to be split off: a reply
+    # would have to copy it.
+    def icmp_echo(self, i):
+        body = self.body(self.rnd.randrange(300, 1400))
+        self.send4(ip4(self.a.src, self.a.dst, 1,
+                       icmp(8, 0, struct.pack('!HH', 8, i), body), i))
+        return 1
+
+    # UDP to a closed port: the port unreachable error quotes the datagram.
+    def udp_closed(self, i):
+        body = self.body(self.rnd.randrange(300, 1400))
+        self.send4(ip4(self.a.src, self.a.dst, 17,
+                       udp4(self.a.src, self.a.dst, 4000 + i, 9, body), i))
+        return 1
+
+    # IPv4 fragments of UDP datagrams: a small first fragment (read whole
+    # into the header buffer) then large ones (split), in order, reversed,
+    # overlapping, duplicated. Reassembly chains them on the frag_list.
+    def frag4(self, i):
+        dgram = udp4(self.a.src, self.a.dst, 5000, 9,
+                     self.body(self.rnd.randrange(1500, 2900)))
+        ident = 0x4000 + i
+        # Each fragment within the MTU of 1500
+        cuts = [0, 8]
+        while len(dgram) - cuts[-1] > 1200:
+            cuts.append(cuts[-1] + 8 * self.rnd.randrange(60, 150))
+        frags = []
+        for k, start in enumerate(cuts):
+            end = cuts[k + 1] if k + 1 < len(cuts) else len(dgram)
+            more = 0x2000 if end < len(dgram) else 0
+            frags.append(ip4(self.a.src, self.a.dst, 17, dgram[start:end],
+                             ident, more | (start // 8)))
+        mode = i % 4
+        if mode == 1:
+            frags.reverse()
+        elif mode == 2:
+            frags.insert(1, frags[-1])
+        elif mode == 3:
+            # An overlap: the last fragment again, 8 bytes earlier
+            last = cuts[-1] - 8
+            frags.append(ip4(self.a.src, self.a.dst, 17, dgram[last:],
+                             ident, last // 8))
+        for f in frags:
+            self.send4(f)
+        return len(frags)
+
+    # A frame longer than its IP datagram: the trailer is trimmed off
+    # (pskb_trim_rcsum) from bytes the CPU must not read.
+    def trailer(self, i):
+        body = self.body(self.rnd.randrange(300, 1200))
+        u = udp4(self.a.src, self.a.dst, 6000, 9, body)
+        pad = self.body(self.rnd.randrange(1, 200))
+        self.send4(ip4(self.a.src, self.a.dst, 17, u + pad, i,
+                       tot=20 + len(u)))
+        return 1
+
+    # IPv6: echo requests and UDP to a closed port, both large; fragmented
+    # by the sender's stack (IPV6_DONTFRAG off, over the MTU).
+    def v6(self, i):
+        if not self.a.dst6:
+            return 0
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        try:
+            s.sendto(self.body(self.rnd.randrange(300, 3000)),
+                     (self.a.dst6, 9))
+        finally:
+            s.close()
+        r = socket.socket(socket.AF_INET6, socket.SOCK_RAW,
+                          socket.IPPROTO_ICMPV6)
+        try:
+            r.sendto(struct.pack('!BBHHH', 128, 0, 0, 9, i) +
+                     self.body(self.rnd.randrange(300, 2800)),
+                     (self.a.dst6, 0))
+        finally:
+            r.close()
+        return 2
+
+
+def nflog_bind(group):
+    """A netfilter netlink socket bound to NFLOG @group, copying packets."""
+    nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)
+    nl.bind((0, 0))
+    for attr in (struct.pack('=HHB3x', 5, 1, 1),         # CFG_CMD bind
+                 struct.pack('=HH', 10, 2) +              # CFG_MODE
+                 struct.pack('!IBx2x', 0xffff, 2)):
+        body = struct.pack('!BBH', socket.AF_INET, 0, group) + attr
+        # NFNL_SUBSYS_ULOG << 8 | NFULNL_MSG_CONFIG, REQUEST | ACK
+        nl.send(struct.pack('=IHHII', 16 + len(body), (4 << 8) | 1, 5, 0,
+                            0) + body)
+        ack = nl.recv(4096)
+        err = struct.unpack_from('=i', ack, 16)[0]
+        if err:
+            raise OSError(-err, 'NFLOG config')
+    return nl
+
+
+def listen(a):
+    nl = nflog_bind(a.group)
+    pk = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
+                       socket.htons(0x0003))
+    pk.bind((a.listen, 0))
+    counts = {nl: 0, pk: 0}
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    end = time.monotonic() + a.time
+    while not stop and time.monotonic() < end:
+        try:
+            ready, _, _ = select.select(list(counts), [], [], 0.2)
+        except InterruptedError:
+            continue
+        for s in ready:
+            try:
+                s.recv(65536)
+                counts[s] += 1
+            except OSError:
+                pass
+    print(f'listen: {counts[nl]} nflog, {counts[pk]} packet', flush=True)
+    return 0
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('-l', dest='listen')
+    p.add_argument('-g', dest='group', type=int, default=5)
+    p.add_argument('-4', dest='addr', nargs=2)
+    p.add_argument('-6', dest='addr6', nargs=2)
+    p.add_argument('-s', dest='seed', type=int, default=1)
+    p.add_argument('-n', dest='count', type=int, default=64)
+    p.add_argument('-t', dest='time', type=float, default=60)
+    a = p.parse_args()
+    if a.listen:
+        return listen(a)
+    if not a.addr:
+        p.error('-4 SRC DST is required')
+    a.src, a.dst = a.addr
+    a.src6, a.dst6 = a.addr6 if a.addr6 else (None, None)
+    peer = Peer(a)
+    for name in ('icmp_timestamp', 'icmp_echo', 'udp_closed', 'frag4',
+                 'trailer', 'v6'):
+        peer.run(name, getattr(peer, name))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

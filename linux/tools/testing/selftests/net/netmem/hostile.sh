@@ -1,0 +1,108 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# A hostile peer against a bound queue, on a receiver configured like a
+# distribution's. Port B has one RX queue, bound to a udmabuf (devmem), so
+# every frame the peer sends lands with its payload in memory the CPU must
+# not read. The receiving namespace runs what a host commonly runs on such
+# frames: nftables (a raw payload match, conntrack state, NFLOG), iptables
+# (string, u32, NFLOG), tc ingress (u32; Debian's tc has no text ematch),
+# and an observer that takes NFLOG copies and captures the port with a
+# packet socket. Meanwhile devmem_rx receives two TCP
+# connections, one sending every write with MSG_OOB and one in 7-byte
+# writes, and checks every byte; hostile.py sends ICMP timestamps and
+# echoes, UDP to a closed port, overlapping and reordered IPv4 fragments,
+# frames with trailers and IPv6 fragments, from a seeded generator.
+#
+# Pass: the devmem bytes are right, the binding's pools are gone after the
+# unbind (devmem_rx checks), the rules saw the frames, and the harness
+# finds no splat in the kernel log (WARN, BUG, KASAN, kmemleak).
+# HOSTILE_COUNT (64) and HOSTILE_SEED (1) set the attacks' size and seed.
+
+source "$(dirname "$0")/lib.sh"
+
+port=9700
+count=${HOSTILE_COUNT:-64}
+seed=${HOSTILE_SEED:-1}
+py="python3 $LIB_DIR/hostile.py"
+
+require_cmds ip ethtool iptables ip6tables nft tc python3
+require_progs tcp_pattern hds devmem_rx
+require_nsim udmabuf
+
+NSIM_ID_BASE=5000
+nsim_pair_create hp 1 || { echo "# netdevsim pair setup failed"; exit 1; }
+nsim_hds on || exit 1
+step "pair, header split"
+
+in_ns "$NS_B" nft -f - <<-EOF || exit 1
+	table inet hostile {
+		chain pre {
+			type filter hook prerouting priority 0;
+			@th,160,32 0x41414141 counter
+		}
+		chain in {
+			type filter hook input priority 0;
+			ct state established counter
+			meta l4proto udp log group 5
+		}
+	}
+EOF
+in_ns "$NS_B" sh -e -c "
+	iptables -A INPUT -m string --algo kmp --string needle
+	iptables -A INPUT -m string --algo bm --string needle --from 40
+	iptables -A INPUT -m u32 --u32 '0>>22&0x3C@12=0x41414141'
+	iptables -A INPUT -m u32 --u32 '6&0xFF=1 && 0>>22&0x3C@8=0x41414141'
+	iptables -A INPUT -j NFLOG --nflog-group 5
+	ip6tables -A INPUT -j NFLOG --nflog-group 5
+	tc qdisc add dev $DEV_B ingress
+	tc filter add dev $DEV_B ingress protocol ip prio 1 u32 \
+		match u32 0x41414141 0xffffffff at 100 classid 1:1
+" || { echo "# rules setup failed"; exit 1; }
+step "nftables, iptables, tc"
+
+# Through nsenter, which execs: $! is the observer itself, for kill.
+$IN_B $py -l "$DEV_B" -g 5 -t 600 > "$LIB_TMP/listen.out" 2>&1 &
+lpid=$!
+bg_pids+=($lpid)
+in_ns "$NS_B" "$LIB_DIR/devmem_rx" -l -i "$DEV_B" -q 0 -k 2 -p $port \
+	-s 9 -S 8 -b 256 > "$LIB_TMP/rx.out" 2>&1 &
+rpid=$!
+bg_pids+=($rpid)
+in_ns "$NS_A" "$LIB_DIR/tcp_pattern" -c $ADDR_B -L -p $port -s 9 -t 120 \
+	-n "524288/9973u,30011/7" > "$LIB_TMP/tx.out" 2>&1 &
+spid=$!
+bg_pids+=($spid)
+in_ns "$NS_A" $py -4 $ADDR_A $ADDR_B -6 $ADDR6_A $ADDR6_B -s "$seed" \
+	-n "$count" -t 300 > "$LIB_TMP/attack.out" 2>&1
+arc=$?
+wait $spid
+src=$?
+wait $rpid
+rrc=$?
+step "attacks and devmem transfer"
+sleep 1
+kill $lpid 2>/dev/null
+wait $lpid
+printf '# %s\n' "$(cat "$LIB_TMP/attack.out")" "$(cat "$LIB_TMP/rx.out")" \
+	"$(cat "$LIB_TMP/listen.out")"
+
+result "hostile.py sent every attack" \
+	$([ $arc -eq 0 ] && [ "$(grep -c '^attack ' "$LIB_TMP/attack.out")" -eq 6 ]; echo $?)
+rc=0
+[ $src -eq 0 ] && [ $rrc -eq 0 ] && grep -q "devmem_rx: done" "$LIB_TMP/rx.out" &&
+	! grep -q "FAIL" "$LIB_TMP/rx.out" || rc=1
+result "devmem: urgent and 7-byte writes under attack, every byte in band, pools gone" $rc
+
+# The rules ran on the frames: NFLOG copies and captures came in.
+read -r nflog _ pkts _ < <(sed -n 's/^listen: //p' "$LIB_TMP/listen.out")
+echo "# observer: ${nflog:-0} NFLOG copies, ${pkts:-0} captured frames"
+[ "${nflog:-0}" -gt 0 ] && [ "${pkts:-0}" -gt 0 ]
+result "NFLOG copy mode and a packet socket saw the frames" $?
+in_ns "$NS_B" iptables -L INPUT -v -x -n | sed 's/^/# /'
+in_ns "$NS_B" nft list table inet hostile | grep counter | sed 's/^/# /'
+in_ns "$NS_B" tc -s filter show dev "$DEV_B" ingress | grep -c "^filter" |
+	sed 's/^/# tc filters: /'
+
+echo "# total: ${SECONDS}s"
+exit $ret
