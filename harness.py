@@ -55,7 +55,7 @@ CCACHE_DIR = os.environ.get('CCACHE_DIR',
 PKGS_BASE = ['git', 'make', 'gcc', 'python3', 'xz-utils', 'ccache', 'flex',
              'bison', 'bc', 'libelf-dev', 'libssl-dev', 'perl', 'cpio']
 PKGS_VM = ['qemu-system-x86', 'busybox-static', 'iproute2', 'ethtool', 'rsync',
-           'liburing-dev', 'procps', 'iptables', 'nftables']
+           'liburing-dev', 'procps', 'iptables', 'nftables', 'kmod']
 PKGS_CHECK = ['sparse']
 
 # Kernel log lines that fail a run even when every test passed.
@@ -613,7 +613,12 @@ def build_vm_kernel(out=None):
     with step('vm kernel config'):
         vm_config(out)
     with step('vm kernel build'):
-        run([*base, 'bzImage'], env=make_env())
+        run([*base, 'bzImage', 'modules'], env=make_env())
+        # the guest's modprobe looks here (MODPROBE_OPTIONS in guest/init)
+        modroot = os.path.join(out, 'modroot')
+        shutil.rmtree(modroot, ignore_errors=True)
+        run([*base, f'INSTALL_MOD_PATH={modroot}', 'modules_install'],
+            env=make_env())
     with step('uapi headers + selftests'):
         run([*base, 'headers'], env=make_env())
         ksft = os.path.join(out, 'kselftest_install')

@@ -15,6 +15,7 @@ echo "== kernel"
 uname -a
 echo
 echo "== two netdevsim devices, one port and 4 queues each, in namespaces a and b"
+[ -d $bus ] || modprobe netdevsim
 ip netns add a
 ip netns add b
 ip netns exec a sh -c "echo '10 1 4' > $bus/new_device"

@@ -122,7 +122,10 @@ struct io_zcrx_area {
  * @region_user: @region_pages are pinned user pages
  * @netdev: the device of the bound queue; NULL once unbound or gone (RTNL)
  * @if_rxq: the bound queue
- * @dma_dev: the device buffers are mapped for, NULL without a device
+ * @dma_dev: the device buffers are mapped for; NULL without a device, and
+ *	once the queue is unbound or its device gone (the mapping with it)
+ * @dma_sem: held for reading while a buffer is synced for the CPU, for
+ *	writing while @dma_dev and the mapping go
  * @user: the user the pinned memory is accounted to
  * @mm_account: the mm the pinned memory is accounted to
  * @acct_pages: pages accounted
@@ -145,6 +148,7 @@ struct io_zcrx_ifq {
 	struct net_device		*netdev;
 	u32				if_rxq;
 	struct device			*dma_dev;
+	struct rw_semaphore		dma_sem;	/* @dma_dev */
 	struct user_struct		*user;
 	struct mm_struct		*mm_account;
 	unsigned long			acct_pages;
@@ -311,11 +315,17 @@ static int io_zcrx_nl_fill(void *mp_priv, struct sk_buff *rsp,
 	return 0;
 }
 
+static void io_zcrx_dma_release(struct io_zcrx_ifq *ifq);
+
+/* The device is being unregistered (RTNL held): it will not write to the
+ * area again, and nothing may keep it past its unregistration.
+ */
 static void io_zcrx_uninstall(void *mp_priv, struct netdev_rx_queue *rxq)
 {
 	struct io_zcrx_ifq *ifq = mp_priv;
 
 	ifq->netdev = NULL;
+	io_zcrx_dma_release(ifq);
 }
 
 static const struct memory_provider_ops io_zcrx_ops = {
@@ -329,11 +339,24 @@ static const struct memory_provider_ops io_zcrx_ops = {
 
 /* Areas */
 
-static void io_zcrx_unmap_area(struct io_zcrx_ifq *ifq,
-			       struct io_zcrx_area *area)
+/*
+ * Once no queue can write to the area (unbound, or the device unregistered),
+ * unmap it and drop the device: buffers may stay with user space for as long
+ * as it likes, the device and its driver module must not wait for them.
+ * Unmapping syncs for the CPU, so bytes still queued in sockets reach the
+ * pages even through a bounce buffer. Sleeps; idempotent.
+ */
+static void io_zcrx_dma_release(struct io_zcrx_ifq *ifq)
 {
+	struct io_zcrx_area *area = ifq->area;
+	struct device *dev;
 	int i;
 
+	down_write(&ifq->dma_sem);
+	dev = ifq->dma_dev;
+	ifq->dma_dev = NULL;
+	if (!dev || !area)
+		goto out;
 	if (area->dmabuf) {
 		if (area->sgt)
 			dma_buf_unmap_attachment_unlocked(area->attach,
@@ -341,23 +364,27 @@ static void io_zcrx_unmap_area(struct io_zcrx_ifq *ifq,
 							  DMA_FROM_DEVICE);
 		if (area->attach)
 			dma_buf_detach(area->dmabuf, area->attach);
-		dma_buf_put(area->dmabuf);
-		return;
+		area->sgt = NULL;
+		area->attach = NULL;
+		goto out;
 	}
-	if (!area->dma)
-		return;
-	for (i = 0; i < area->nia.num_niovs; i++) {
+	for (i = 0; area->dma && i < area->nia.num_niovs; i++) {
 		if (!area->dma[i])
 			break;
-		dma_unmap_page_attrs(ifq->dma_dev, area->dma[i], PAGE_SIZE,
-				     DMA_FROM_DEVICE, DMA_ATTR_SKIP_CPU_SYNC);
+		dma_unmap_page_attrs(dev, area->dma[i], PAGE_SIZE,
+				     DMA_FROM_DEVICE, 0);
 	}
+out:
+	up_write(&ifq->dma_sem);
+	put_device(dev);
 }
 
 static void io_zcrx_free_area(struct io_zcrx_ifq *ifq,
 			      struct io_zcrx_area *area)
 {
-	io_zcrx_unmap_area(ifq, area);
+	io_zcrx_dma_release(ifq);
+	if (area->dmabuf)
+		dma_buf_put(area->dmabuf);
 	if (area->pages) {
 		unpin_user_pages(area->pages, area->nia.num_niovs);
 		kvfree(area->pages);
@@ -609,12 +636,13 @@ static void io_zcrx_ifq_free(struct io_zcrx_ifq *ifq)
 {
 	if (ifq->area)
 		io_zcrx_free_area(ifq, ifq->area);
+	else
+		io_zcrx_dma_release(ifq);
 	io_zcrx_free_region(ifq);
 	io_zcrx_unaccount(ifq);
 	free_uid(ifq->user);
 	if (ifq->mm_account)
 		mmdrop(ifq->mm_account);
-	put_device(ifq->dma_dev);
 	kfree(ifq);
 }
 
@@ -646,6 +674,7 @@ static void io_zcrx_shutdown(struct io_zcrx_ifq *ifq)
 		net_mp_unbind_rxq(ifq->netdev, ifq->if_rxq, &io_zcrx_ops, ifq);
 	ifq->netdev = NULL;
 	rtnl_unlock();
+	io_zcrx_dma_release(ifq);
 
 	for (i = 0; i < area->nia.num_niovs; i++) {
 		refs = atomic_xchg(&area->user_refs[i], 0);
@@ -885,6 +914,7 @@ int io_register_zcrx_ifq(struct io_ring_ctx *ctx, void __user *arg)
 	refcount_set(&ifq->refs, 1);
 	refcount_set(&ifq->users, 1);
 	spin_lock_init(&ifq->rq_lock);
+	init_rwsem(&ifq->dma_sem);
 	INIT_WORK(&ifq->free_work, io_zcrx_free_work);
 	ifq->rq_entries = reg.rq_entries;
 	if (ctx->user)
@@ -1073,11 +1103,15 @@ static void io_zcrx_sync_for_cpu(struct io_zcrx_ifq *ifq,
 {
 	struct io_zcrx_area *area = ifq->area;
 
-	if (!area->pages || !ifq->dma_dev)
+	if (!area->pages)
 		return;
-	dma_sync_single_range_for_cpu(ifq->dma_dev,
-				      area->dma[net_iov_idx(niov)], off, len,
-				      DMA_FROM_DEVICE);
+	/* Once unmapped, the unmap has synced the whole area already. */
+	down_read(&ifq->dma_sem);
+	if (ifq->dma_dev)
+		dma_sync_single_range_for_cpu(ifq->dma_dev,
+					      area->dma[net_iov_idx(niov)],
+					      off, len, DMA_FROM_DEVICE);
+	up_read(&ifq->dma_sem);
 }
 
 /* A frag in a buffer of the area: hand it out as it is. */

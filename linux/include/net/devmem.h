@@ -38,7 +38,8 @@ struct sg_table;
  * @refs: one for the owner (the netlink socket), one per page_pool using it
  * @id: binding id reported to user space; never 0
  * @dma_dev: the device the dma-buf is attached to and mapped for (@dev's
- *	parent), referenced until the dma-buf is detached
+ *	parent), referenced until the dma-buf is detached; with @attach and
+ *	@sgt, NULL once no queue is bound
  * @size: bytes of the dma-buf served as RX buffers
  * @bound_rxqs: the RX queues of @dev bound to the binding, by index (RTNL)
  * @owner_net: network namespace of the netlink socket owning the binding
@@ -47,8 +48,9 @@ struct sg_table;
  * @free_work: frees the binding once the last reference is gone
  *
  * @dev is NULL once no queue is bound any more (unbound, or the device was
- * unregistered); the binding itself lives until every page_pool that took
- * buffers from it is gone, so net_iovs held by sockets stay valid.
+ * unregistered), and the dma-buf is unmapped then; the binding itself lives
+ * until every page_pool that took buffers from it is gone, so net_iovs held
+ * by sockets stay valid.
  */
 struct net_devmem_binding {
 	struct net_device *dev;

@@ -35,7 +35,8 @@ struct sk_buff;
  *	(NETDEV_A_PAGE_POOL_*) for a pool of the provider when @rxq is NULL.
  * @uninstall: @rxq's device is going away (RTNL held): forget the binding.
  *	The queue is not restarted; pools still holding buffers keep the
- *	provider alive through @init's reference.
+ *	provider alive through @init's reference, but the device must not be:
+ *	unmap the memory and drop every reference to the device here.
  */
 struct memory_provider_ops {
 	netmem_ref (*alloc_netmems)(struct page_pool *pool, gfp_t gfp);

@@ -4,8 +4,8 @@
  *
  * A binding attaches a dma-buf to the DMA device of a network device and
  * maps it. Each mapped chunk becomes a net_iov_area with one net_iov per
- * PAGE_SIZE; the free buffers of all chunks sit in a gen_pool keyed by DMA
- * address. The binding is bound to RX queues as their memory provider: the
+ * PAGE_SIZE; the free buffers of all chunks sit in a gen_pool keyed by
+ * offset in the dma-buf. The binding is bound to RX queues as their memory provider: the
  * page_pools of those queues take their buffers from the gen_pool, and the
  * device writes payload straight into the dma-buf.
  *
@@ -15,7 +15,8 @@
  * restart on pages) and the owner reference goes. Pools that still have
  * buffers out (in skbs, or held by sockets through devmem tokens) keep the
  * binding, so the dma-buf stays mapped until the last buffer is back and
- * the last pool is freed.
+ * the last pool is freed. Once no queue is bound (unbind, or the device
+ * unregistered), the dma-buf is unmapped and the device let go at once.
  */
 
 #include <linux/dma-buf.h>
@@ -68,6 +69,16 @@ static struct net_devmem_chunk *net_devmem_iov_chunk(const struct net_iov *niov)
 	return container_of(net_iov_owner(niov), struct net_devmem_chunk, area);
 }
 
+/* gen_pool_alloc() returns 0 for "nothing left", and 0 is a DMA address
+ * like any other: the gen_pool is keyed by dma-buf offset, one page up.
+ */
+#define NET_DEVMEM_POOL_BASE	PAGE_SIZE
+
+static unsigned long net_devmem_iov_pool_addr(const struct net_iov *niov)
+{
+	return NET_DEVMEM_POOL_BASE + net_iov_virtual_addr(niov);
+}
+
 static dma_addr_t net_devmem_iov_dma(const struct net_iov *niov)
 {
 	return net_devmem_iov_chunk(niov)->base_dma +
@@ -81,6 +92,24 @@ static void net_devmem_free_chunk(struct gen_pool *pool,
 
 	net_iov_area_release(&chunk->area);
 	kfree(chunk);
+}
+
+/* Once no queue uses the binding, the device never writes to the dma-buf
+ * again: unmap it and drop the device then, not when the last buffer comes
+ * back from user space, which may be after the device and its driver module
+ * are gone. Sleeps; idempotent.
+ */
+static void net_devmem_dma_release(struct net_devmem_binding *binding)
+{
+	if (binding->sgt)
+		dma_buf_unmap_attachment_unlocked(binding->attach, binding->sgt,
+						  DMA_FROM_DEVICE);
+	binding->sgt = NULL;
+	if (binding->attach)
+		dma_buf_detach(binding->dmabuf, binding->attach);
+	binding->attach = NULL;
+	put_device(binding->dma_dev);
+	binding->dma_dev = NULL;
 }
 
 /* Undo net_devmem_bind_dmabuf(): no queue bound, no pool left. Sleeps. */
@@ -97,12 +126,7 @@ static void __net_devmem_binding_free(struct net_devmem_binding *binding)
 					NULL);
 		gen_pool_destroy(binding->chunks);
 	}
-	if (binding->sgt)
-		dma_buf_unmap_attachment_unlocked(binding->attach, binding->sgt,
-						  DMA_FROM_DEVICE);
-	if (binding->attach)
-		dma_buf_detach(binding->dmabuf, binding->attach);
-	put_device(binding->dma_dev);
+	net_devmem_dma_release(binding);
 	dma_buf_put(binding->dmabuf);
 	if (binding->id)
 		xa_erase(&net_devmem_bindings, binding->id);
@@ -173,8 +197,9 @@ static int net_devmem_add_chunks(struct net_devmem_binding *binding,
 			return err;
 		}
 		chunk->base_dma = dma;
-		err = gen_pool_add_owner(binding->chunks, dma, dma, len, nid,
-					 chunk);
+		err = gen_pool_add_owner(binding->chunks,
+					 NET_DEVMEM_POOL_BASE + offset, dma, len,
+					 nid, chunk);
 		if (err) {
 			net_iov_area_release(&chunk->area);
 			kfree(chunk);
@@ -324,6 +349,7 @@ static void net_devmem_unbind_rxqs(struct net_devmem_binding *binding)
 		net_mp_unbind_rxq(binding->dev, idx, &net_devmem_ops, binding);
 	}
 	binding->dev = NULL;
+	net_devmem_dma_release(binding);
 }
 
 /**
@@ -420,18 +446,19 @@ static netmem_ref net_devmem_alloc_netmems(struct page_pool *pool, gfp_t gfp)
 	struct net_devmem_chunk *chunk;
 	netmem_ref first = 0, netmem;
 	struct net_iov *niov;
-	unsigned long dma;
+	unsigned long addr;
 	int n;
 
 	for (n = 0; n < NET_DEVMEM_ALLOC_BATCH; n++) {
-		dma = gen_pool_alloc_owner(binding->chunks, PAGE_SIZE,
-					   (void **)&chunk);
-		if (!dma)
+		addr = gen_pool_alloc_owner(binding->chunks, PAGE_SIZE,
+					    (void **)&chunk);
+		if (!addr)
 			break;
 
-		niov = &chunk->area.niovs[(dma - chunk->base_dma) >> PAGE_SHIFT];
+		addr -= NET_DEVMEM_POOL_BASE + chunk->area.base_virtual;
+		niov = &chunk->area.niovs[addr >> PAGE_SHIFT];
 		netmem = net_iov_to_netmem(niov);
-		page_pool_set_dma_addr_netmem(netmem, dma);
+		page_pool_set_dma_addr_netmem(netmem, net_devmem_iov_dma(niov));
 		net_mp_niov_set_page_pool(pool, niov);
 		if (!first)
 			first = netmem;
@@ -452,7 +479,7 @@ static void net_devmem_release_netmem(struct page_pool *pool,
 	struct net_devmem_binding *binding = net_devmem_iov_binding(niov);
 
 	page_pool_set_dma_addr_netmem(netmem, 0);
-	gen_pool_free(binding->chunks, net_devmem_iov_dma(niov), PAGE_SIZE);
+	gen_pool_free(binding->chunks, net_devmem_iov_pool_addr(niov), PAGE_SIZE);
 }
 
 /* For a queue (@rxq set) or, with @rxq NULL, for a page_pool of one. */
@@ -478,8 +505,10 @@ static void net_devmem_uninstall(void *mp_priv, struct netdev_rx_queue *rxq)
 			break;
 		}
 	}
-	if (xa_empty(&binding->bound_rxqs))
+	if (xa_empty(&binding->bound_rxqs)) {
 		binding->dev = NULL;
+		net_devmem_dma_release(binding);
+	}
 }
 
 const struct memory_provider_ops net_devmem_ops = {

@@ -17,6 +17,8 @@
 #include <kunit/test.h>
 #include <kunit/visibility.h>
 #include <linux/delay.h>
+#include <linux/dma-buf.h>
+#include <linux/fdtable.h>
 #include <linux/etherdevice.h>
 #include <linux/ethtool.h>
 #include <linux/ethtool_netlink.h>
@@ -28,6 +30,7 @@
 #include <linux/scatterlist.h>
 #include <linux/skbuff.h>
 #include <linux/uio.h>
+#include <net/devmem.h>
 #include <net/gro.h>
 #include <net/memory_provider.h>
 #include <net/mp_kunit.h>
@@ -141,6 +144,7 @@ static struct page_pool *mpk_create_pool(struct net_device *dev, int idx)
 		.flags = PP_FLAG_DMA_MAP | PP_FLAG_ALLOW_UNREADABLE_NETMEM,
 		.pool_size = 64,
 		.nid = NUMA_NO_NODE,
+		.dev = dev->dev.parent,
 		.dma_dir = DMA_FROM_DEVICE,
 		.netdev = dev,
 		.queue_idx = idx,
@@ -396,6 +400,46 @@ static void mp_test_pool_uses_provider(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, __netif_get_rx_queue(ctx->dev, 1)->mp.ops);
 }
 
+/* A pool of pages keeps its DMA device for the pages it will unmap; a pool
+ * of provider buffers maps nothing and must not keep it, or the device (and
+ * its driver module) would wait for user space to give the buffers back.
+ */
+static void mp_test_pool_device_ref(struct kunit *test)
+{
+	struct mpk_ctx *ctx = test->priv;
+	struct page_pool_params pp = {
+		.flags = PP_FLAG_DMA_MAP | PP_FLAG_ALLOW_UNREADABLE_NETMEM,
+		.pool_size = 64,
+		.nid = NUMA_NO_NODE,
+		.dma_dir = DMA_FROM_DEVICE,
+		.netdev = ctx->dev,
+	};
+	struct page_pool *pages, *prov;
+	struct device *dma_dev;
+	unsigned int refs;
+
+	dma_dev = root_device_register("mpk_ref");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dma_dev));
+	refs = kref_read(&dma_dev->kobj.kref);
+	pp.dev = dma_dev;
+	KUNIT_ASSERT_EQ(test, mpk_bind(ctx, 1), 0);
+	rtnl_lock();
+	pages = page_pool_create(&pp);
+	pp.queue_idx = 1;
+	prov = page_pool_create(&pp);
+	rtnl_unlock();
+	KUNIT_ASSERT_FALSE(test, IS_ERR(pages));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(prov));
+	KUNIT_EXPECT_NULL(test, pages->mp_ops);
+	KUNIT_EXPECT_PTR_EQ(test, prov->mp_ops, &mpk_ops);
+	KUNIT_EXPECT_EQ(test, kref_read(&dma_dev->kobj.kref), refs + 1);
+	page_pool_destroy(pages);
+	page_pool_destroy(prov);
+	KUNIT_EXPECT_EQ(test, kref_read(&dma_dev->kobj.kref), refs);
+	mpk_unbind(ctx, 1);
+	root_device_unregister(dma_dev);
+}
+
 /* A pool without the opt-in, or for another queue, never sees net_iovs. */
 static void mp_test_pool_needs_opt_in(struct kunit *test)
 {
@@ -572,15 +616,136 @@ static void mp_test_uninstall_on_unregister(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ctx->mp.uninstalls, 1);
 }
 
+#if IS_ENABLED(CONFIG_NET_DEVMEM)
+/* A dma-buf whose first chunk sits at DMA address 0, as an IOMMU may put it */
+#define MPK_DMABUF_HIGH	(16 * PAGE_SIZE)
+
+static struct sg_table *mpk_dmabuf_map(struct dma_buf_attachment *at,
+				       enum dma_data_direction dir)
+{
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	if (!sgt || sg_alloc_table(sgt, 2, GFP_KERNEL)) {
+		kfree(sgt);
+		return ERR_PTR(-ENOMEM);
+	}
+	sg = sgt->sgl;
+	sg_dma_address(sg) = 0;
+	sg_dma_len(sg) = 2 * PAGE_SIZE;
+	sg = sg_next(sg);
+	sg_dma_address(sg) = MPK_DMABUF_HIGH;
+	sg_dma_len(sg) = PAGE_SIZE;
+	return sgt;
+}
+
+static void mpk_dmabuf_unmap(struct dma_buf_attachment *at,
+			     struct sg_table *sgt, enum dma_data_direction dir)
+{
+	sg_free_table(sgt);
+	kfree(sgt);
+}
+
+static void mpk_dmabuf_release(struct dma_buf *dmabuf)
+{
+}
+
+static const struct dma_buf_ops mpk_dmabuf_ops = {
+	.map_dma_buf	= mpk_dmabuf_map,
+	.unmap_dma_buf	= mpk_dmabuf_unmap,
+	.release	= mpk_dmabuf_release,
+};
+
+/* devmem hands out every buffer of the dma-buf, the one at DMA address 0
+ * too; unbinding unmaps it and lets go of the DMA device at once.
+ */
+static void mp_test_devmem_dma_zero(struct kunit *test)
+{
+	struct mpk_ctx *ctx = test->priv;
+	struct mpk_dev *md = netdev_priv(ctx->dev);
+	DEFINE_DMA_BUF_EXPORT_INFO(exp);
+	struct net_devmem_binding *binding;
+	bool seen[3] = {};
+	struct device *parent;
+	struct dma_buf *dmabuf;
+	netmem_ref got[3];
+	unsigned int refs;
+	dma_addr_t dma;
+	int fd, i, err;
+
+	parent = root_device_register("mpk_dma");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(parent));
+	SET_NETDEV_DEV(ctx->dev, parent);
+	mpk_register_up(test, ctx);
+	refs = kref_read(&parent->kobj.kref);
+
+	exp.ops = &mpk_dmabuf_ops;
+	exp.size = 3 * PAGE_SIZE;
+	exp.priv = ctx;
+	dmabuf = dma_buf_export(&exp);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dmabuf));
+	fd = dma_buf_fd(dmabuf, O_CLOEXEC);
+	KUNIT_ASSERT_GE(test, fd, 0);
+	get_dma_buf(dmabuf);
+
+	rtnl_lock();
+	binding = net_devmem_bind_dmabuf(ctx->dev, fd, NULL);
+	err = PTR_ERR_OR_ZERO(binding);
+	if (!err)
+		err = net_devmem_bind_rxq(binding, 1, NULL);
+	rtnl_unlock();
+	close_fd(fd);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	/* The binding holds the DMA device; its provider pool does not. */
+	KUNIT_EXPECT_EQ(test, kref_read(&parent->kobj.kref), refs + 1);
+
+	for (i = 0; i < ARRAY_SIZE(got); i++) {
+		got[i] = page_pool_alloc_netmem(md->pools[1], GFP_KERNEL);
+		KUNIT_ASSERT_TRUE(test, netmem_is_net_iov(got[i]));
+		dma = page_pool_get_dma_addr_netmem(got[i]);
+		if (dma == 0 || dma == PAGE_SIZE)
+			seen[dma / PAGE_SIZE] = true;
+		else if (dma == MPK_DMABUF_HIGH)
+			seen[2] = true;
+	}
+	KUNIT_EXPECT_TRUE(test, seen[0] && seen[1] && seen[2]);
+	KUNIT_EXPECT_EQ(test, page_pool_alloc_netmem(md->pools[1], GFP_KERNEL),
+			0);
+	for (i = 0; i < ARRAY_SIZE(got); i++)
+		page_pool_put_full_netmem(md->pools[1], got[i], false);
+
+	rtnl_lock();
+	net_devmem_unbind_dmabuf(binding);
+	rtnl_unlock();
+	/* No queue writes to the dma-buf any more: the binding let the
+	 * device go. The queue's new pool, of pages, holds it now.
+	 */
+	KUNIT_EXPECT_EQ(test, kref_read(&parent->kobj.kref), refs + 1);
+	KUNIT_EXPECT_NULL(test, md->pools[1]->mp_ops);
+
+	rtnl_lock();
+	unregister_netdevice(ctx->dev);
+	rtnl_unlock();
+	ctx->registered = false;
+	dma_buf_put(dmabuf);
+	root_device_unregister(parent);
+}
+#endif
+
 static struct kunit_case mp_test_cases[] = {
 	KUNIT_CASE(mp_test_pool_uses_provider),
 	KUNIT_CASE(mp_test_pool_needs_opt_in),
+	KUNIT_CASE(mp_test_pool_device_ref),
 	KUNIT_CASE(mp_test_destroy_with_buffers_out),
 	KUNIT_CASE(mp_test_bind_errors),
 	KUNIT_CASE(mp_test_bind_restarts_queue),
 	KUNIT_CASE(mp_test_unbind_restart_fails),
 	KUNIT_CASE(mp_test_bind_ignored_by_driver),
 	KUNIT_CASE(mp_test_uninstall_on_unregister),
+#if IS_ENABLED(CONFIG_NET_DEVMEM)
+	KUNIT_CASE(mp_test_devmem_dma_zero),
+#endif
 	{}
 };
 

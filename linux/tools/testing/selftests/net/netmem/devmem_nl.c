@@ -3,7 +3,7 @@
  * The netdev generic netlink family and the dma-buf memory provider.
  *
  *   devmem_nl -i IFINDEX -d DEV -q QUEUE -o OTHERQ -p PORT -c CLIENT_CMD
- *             -H HDS_CMD [-D NSIM_ID] [-N NEW_NSIM_ID] [-n QUEUES]
+ *             -H HDS_CMD [-D NSIM_ID [-R RMMOD_CMD]] [-N NEW_NSIM_ID] [-n QUEUES]
  *             [-t TIMEOUT]
  *
  * Runs in the receiving namespace; raw generic netlink over libc sockets.
@@ -24,7 +24,9 @@
  * detaches the dma-buf, that binding again works, and that a plain flow on
  * the queue then arrives whole. Unimplemented commands are -EOPNOTSUPP.
  * XDP and a binding exclude each other in both orders (generic and native
- * XDP, AF_XDP zero-copy on the bound queue).
+ * XDP, AF_XDP zero-copy on the bound queue). bind-rx runs under fail-nth
+ * fault injection (each allocation and user copy of the request failed in
+ * turn) when the kernel has it.
  * With -N it first checks dev-get (do, dump, unknown ifindex) and the mgmt
  * group: netdevsim device NEW_NSIM_ID, created and deleted in this
  * namespace, must be announced by dev-add-ntf and dev-del-ntf. With -n
@@ -33,8 +35,10 @@
  *
  * With -D it then binds again, lets a connection's payload sit in the
  * dma-buf unread and deletes netdevsim device NSIM_ID: the pool must be
- * listed detached with buffers in flight, and once the connection and the
- * netlink socket close, the pools go and the dma-buf is released.
+ * listed detached with buffers in flight, the dma-buf detached from the
+ * device at once; with -R, RMMOD_CMD then removes the driver module; once
+ * the connection and the netlink socket close, the pools go and the dma-buf
+ * is released.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -76,6 +80,7 @@ static int cfg_port;
 static const char *cfg_client;
 static const char *cfg_hds;
 static const char *cfg_nsim_id;
+static const char *cfg_rmmod;
 static int cfg_timeout = 30;
 static int cfg_new_id;
 static int cfg_nqueues;
@@ -265,18 +270,24 @@ static int dmabuf_attached(int fd, int *refs)
 	return attached;
 }
 
-static bool wait_detached(int fd)
+/* No device attached any more, and with @all_refs, no reference but @fd's */
+static bool wait_unattached(int fd, bool all_refs)
 {
 	int i, refs = -1, att = -1;
 
 	for (i = 0; i < 100; i++) {
 		att = dmabuf_attached(fd, &refs);
-		if (att == 0 && refs == 1)
+		if (att == 0 && (refs == 1 || !all_refs))
 			return true;
 		usleep(100000);
 	}
 	printf("# dma-buf: %d devices attached, %d refs\n", att, refs);
 	return false;
+}
+
+static bool wait_detached(int fd)
+{
+	return wait_unattached(fd, true);
 }
 
 /* hds */
@@ -751,6 +762,14 @@ static void device_delete(int dmabuf, int port, const char *nsim_id)
 
 	ok = nsim_bus_write("del_device", nsim_id);
 	result("device deleted while bound with buffers in a socket", ok);
+	/* The device will not write again: nothing of it may stay. */
+	result("device deleted: the dma-buf is detached from it at once",
+	       wait_unattached(dmabuf, false));
+	if (cfg_rmmod) {
+		printf("# %s\n", cfg_rmmod);
+		result("driver module removed, a socket holding its buffers",
+		       !system(cfg_rmmod));
+	}
 
 	/* The device is gone: its pool waits for our buffers, listed
 	 * without an ifindex, with its detach time.
@@ -773,6 +792,67 @@ static void device_delete(int dmabuf, int port, const char *nsim_id)
 	close(nl);
 	result("binding held over the device's removal: dma-buf released",
 	       wait_detached(dmabuf));
+}
+
+/*
+ * bind-rx with the n-th fault site of the request failing, n = 1, 2, ...
+ * until a request goes through untouched. Each failure must end in
+ * -ENOMEM, -ENOBUFS (a reply or ack the kernel could not allocate) or
+ * -EFAULT (a user copy), or, if the bind itself went through, in a binding
+ * that goes with its socket; after each, nothing is bound and the dma-buf
+ * is detached.
+ */
+static void bind_fail_nth(int dmabuf)
+{
+	struct netdev_bind_q q = { cfg_queue, NETDEV_QUEUE_TYPE_RX };
+	int n, nl, id = 0, injected = 0, bad = 0, enomem = 0, enobufs = 0;
+	int efault = 0, bound = 0;
+	bool hit = false, clean = true;
+
+	if (!fail_nth_setup()) {
+		printf("ok %d bind-rx under fault injection # SKIP %s\n",
+		       ++test_num, strerror(errno));
+		return;
+	}
+	for (n = 1; n <= 2000; n++) {
+		nl = nl_open();
+		fail_nth_arm(n);
+		id = __netdev_bind_rx(nl, family_id, cfg_ifindex, dmabuf, &q, 1,
+				      true);
+		hit = fail_nth_disarm();
+		close(nl);
+		if (!hit)
+			break;
+		injected++;
+		if (id > 0)
+			bound++;
+		else if (id == -ENOMEM)
+			enomem++;
+		else if (id == -ENOBUFS)
+			enobufs++;
+		else if (id == -EFAULT)
+			efault++;
+		else if (bad++ < 5)
+			printf("# fault %d: %s\n", n, strerror(-id));
+		nl = nl_open();
+		clean = queue_dmabuf(nl, cfg_queue) == -1 && wait_detached(dmabuf);
+		close(nl);
+		if (!clean) {
+			printf("# fault %d: queue still bound or dma-buf attached\n",
+			       n);
+			break;
+		}
+	}
+	printf("# bind-rx: %d faults injected: %d -ENOMEM, %d -ENOBUFS, ",
+	       injected, enomem, enobufs);
+	printf("%d -EFAULT, %d bound anyway, %d other\n", efault, bound, bad);
+	result("bind-rx under fault injection: documented errnos, nothing left",
+	       clean && !bad && injected > 0);
+	nl = nl_open();
+	id = bind_one(nl, dmabuf, cfg_queue);
+	close(nl);
+	result("bind-rx after the faults: bound, and released on close",
+	       !hit && id >= 1 && wait_detached(dmabuf));
 }
 
 /* XDP_PASS: enough to attach; what matters is whether the attach is let. */
@@ -941,6 +1021,7 @@ static void run_tests(void)
 	/* A failed bind frees its binding from a work item. */
 	ok = queue_dmabuf(nl, cfg_queue) == -1 && wait_detached(dmabuf);
 	result("failed binds leave no binding, dma-buf not attached", ok);
+	bind_fail_nth(dmabuf);
 
 	/* Listen for page-pool notifications. */
 	ntf = ntf_open(grp_page_pool);
@@ -1062,7 +1143,7 @@ static void parse_opts(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "i:d:q:o:p:c:H:t:D:N:n:")) != -1) {
+	while ((c = getopt(argc, argv, "i:d:q:o:p:c:H:t:D:R:N:n:")) != -1) {
 		switch (c) {
 		case 'i':
 			cfg_ifindex = atoi(optarg);
@@ -1090,6 +1171,9 @@ static void parse_opts(int argc, char **argv)
 			break;
 		case 'D':
 			cfg_nsim_id = optarg;
+			break;
+		case 'R':
+			cfg_rmmod = optarg;
 			break;
 		case 'N':
 			cfg_new_id = atoi(optarg);

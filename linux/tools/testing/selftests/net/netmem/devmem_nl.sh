@@ -30,9 +30,13 @@ for i in 0 1 2; do
 done
 step "hds, steering"
 
+# netdevsim as a module: removed last, a socket still holding its buffers
+rmmod_opt=()
+[ -e /sys/module/netdevsim/refcnt ] && rmmod_opt=(-R "rmmod netdevsim")
+
 in_ns "$NS_B" "$LIB_DIR/devmem_nl" -i "$IFX_B" -d "$DEV_B" \
 	-q $bound -o $other -p $port -H "$LIB_DIR/hds $DEV_B" -t 30 -D "$ID_B" \
-	-N $((ID_B + 500)) -n 4 \
+	"${rmmod_opt[@]}" -N $((ID_B + 500)) -n 4 \
 	-c "$IN_A $LIB_DIR/tcp_pattern -c $ADDR_B -t 30"
 rc=$?
 step devmem_nl

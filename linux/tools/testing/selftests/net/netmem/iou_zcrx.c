@@ -29,6 +29,11 @@
  *		buffers untouched; an area run dry: -ENOSPC, re-arm
  *   close	the ring closed mid-stream with buffers held; then a new
  *		registration on the same queue must work
+ *   failnth	fault injection on the registration (user area, udmabuf
+ *		area, NODEV): the n-th allocation or user copy fails, for
+ *		n = 1, 2, ... until the call succeeds untouched; each failure
+ *		ends in -ENOMEM or -EFAULT with nothing left behind, and the
+ *		last registration receives (needs CONFIG_FAULT_INJECTION)
  *   delete	the device deleted mid-stream (DELETE_CMD); must be last
  *   demo	one MIB MiB transfer, prints bytes and MB/s
  *
@@ -158,6 +163,10 @@ static unsigned long cfg_mib = 8;
 static int ifindex, nl_fd, nl_fam;
 static long pin_base;	/* VmPin with no zcrx: 0 */
 static int nfail;
+static bool check_quiet;	/* print failed checks only */
+/* failnth: armed for the registration call of the next zc_open() */
+static unsigned int fail_nth;
+static bool fail_nth_hit;
 
 static inline uint8_t pattern_byte(unsigned int seed, uint64_t off)
 {
@@ -196,6 +205,8 @@ static void check(bool ok, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (ok && check_quiet)
+		return;
 	printf("# %s: ", ok ? "ok" : "FAIL");
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
@@ -466,8 +477,12 @@ static int zc_open(struct zc *z, const struct zc_opts *o)
 		error(1, -ret, "io_uring_queue_init");
 	z->ring_up = true;
 	zc_fill(z, o, &reg, &area, &rd);
+	if (fail_nth)
+		fail_nth_arm(fail_nth);
 	ret = io_uring_register_raw(z->ring.ring_fd, IORING_REGISTER_ZCRX_IFQ,
 				    &reg, 1);
+	if (fail_nth)
+		fail_nth_hit = fail_nth_disarm();
 	if (ret)
 		return ret;
 	if (reg.rq_entries < o->rq_entries ||
@@ -1696,6 +1711,67 @@ static void case_close(void)
 	nothing_left(pin0, 10, "second registration closed");
 }
 
+/* Registrations with the n-th fault site failing, n = 1, 2, ... */
+static void fail_nth_loop(const char *what, struct zc_opts *o, bool receive)
+{
+	unsigned int n, injected = 0, ok_anyway = 0, bad = 0;
+	int ret = 0, enomem = 0, efault = 0;
+	bool clean;
+	struct zc z;
+
+	for (n = 1; n <= 2000; n++) {
+		fail_nth = n;
+		ret = zc_open(&z, o);
+		fail_nth = 0;
+		if (!fail_nth_hit)
+			break;
+		injected++;
+		if (!ret)
+			ok_anyway++;
+		else if (ret == -ENOMEM)
+			enomem++;
+		else if (ret == -EFAULT)
+			efault++;
+		else if (bad++ < 5)
+			check(false, "%s, fault %u: %s", what, n, errname(ret));
+		zc_close(&z);
+		check_quiet = true;
+		clean = nothing_left(pin_base, 10, what);
+		check_quiet = false;
+		if (!clean) {
+			check(false, "%s, fault %u: something left behind",
+			      what, n);
+			return;
+		}
+	}
+	printf("# %s: %u faults injected: %d -ENOMEM, %d -EFAULT, %u registered anyway, %u other\n",
+	       what, injected, enomem, efault, ok_anyway, bad);
+	check(!fail_nth_hit && !ret && injected > 0 && !bad,
+	      "%s: registration without a fault after %u: %s", what,
+	      injected, errname(ret));
+	if (!ret && receive)
+		check(transfer(&z, cfg_port, 256 << 10, 65536, 0, NULL),
+		      "%s: 256 KiB through the last registration", what);
+	zc_close(&z);
+	nothing_left(pin_base, 10, what);
+}
+
+static void case_failnth(void)
+{
+	struct zc_opts o = opts_for(cfg_queue);
+
+	if (!fail_nth_setup()) {
+		check(false, "%s: %s", FAIL_NTH, strerror(errno));
+		return;
+	}
+	fail_nth_loop("user area", &o, true);
+	o.dmabuf = true;
+	fail_nth_loop("udmabuf area", &o, false);
+	o = opts_for(cfg_queue);
+	o.nodev = true;
+	fail_nth_loop("NODEV", &o, false);
+}
+
 static void case_delete(void)
 {
 	struct zc_opts o = opts_for(cfg_queue);
@@ -1855,6 +1931,8 @@ int main(int argc, char **argv)
 			case_overflow();
 		} else if (!strcmp(name, "close")) {
 			case_close();
+		} else if (!strcmp(name, "failnth")) {
+			case_failnth();
 		} else if (!strcmp(name, "delete")) {
 			case_delete();
 		} else if (!strcmp(name, "demo")) {

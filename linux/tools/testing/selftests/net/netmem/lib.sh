@@ -73,8 +73,10 @@ require_progs() {
 	done
 }
 
-# require_nsim [udmabuf]: skip unless netdevsim has peer links (and /dev/udmabuf)
+# require_nsim [udmabuf]: load netdevsim if it is a module; skip unless it has
+# peer links (and /dev/udmabuf)
 require_nsim() {
+	[ -d $NSIM_BUS ] || modprobe netdevsim 2>/dev/null
 	[ -w $NSIM_BUS/link_device ] || skip "netdevsim without peer links"
 	[ "${1:-}" != udmabuf ] || [ -e /dev/udmabuf ] || skip "no /dev/udmabuf"
 }
@@ -198,8 +200,9 @@ nsim_cleanup() {
 		kill "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
-	[ -n "$ID_A" ] && echo "$ID_A" > $NSIM_BUS/del_device 2>/dev/null
-	[ -n "$ID_B" ] && echo "$ID_B" > $NSIM_BUS/del_device 2>/dev/null
+	# (a test may have removed the netdevsim module, and the bus with it)
+	[ -n "$ID_A" ] && { echo "$ID_A" > $NSIM_BUS/del_device; } 2>/dev/null
+	[ -n "$ID_B" ] && { echo "$ID_B" > $NSIM_BUS/del_device; } 2>/dev/null
 	step "cleanup: devices deleted"
 	[ -n "$NS_A" ] && ip netns del "$NS_A" 2>/dev/null
 	[ -n "$NS_B" ] && ip netns del "$NS_B" 2>/dev/null

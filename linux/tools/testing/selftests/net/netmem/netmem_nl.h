@@ -3,8 +3,9 @@
  * Raw generic netlink over libc sockets for the netmem selftests (no
  * libmnl, no YNL): building requests, one request/reply transaction with
  * its extack message, family lookup, and the netdev family's calls the
- * tests share (bind-rx, page-pool-get), plus a udmabuf from a sealed memfd.
- * Header only: every function is static inline.
+ * tests share (bind-rx, page-pool-get), plus a udmabuf from a sealed memfd
+ * and fail-nth fault injection. Header only: every function is static
+ * inline.
  */
 #ifndef NETMEM_NL_H
 #define NETMEM_NL_H
@@ -15,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -201,9 +203,12 @@ static inline int nl_ack_error(struct nlmsghdr *nlh)
 
 /*
  * Send @m on @fd and read until its ack or the end of its dump, handing
- * each reply to @cb. Return: 0 or the negative errno of the ack.
+ * each reply to @cb. Return: 0 or the negative errno of the ack; with
+ * @soft, a failed send or receive is returned as well (fault injection
+ * fails them too), else it ends the program.
  */
-static inline int nl_txn(int fd, struct nl_msg *m, nl_reply_cb cb, void *ctx)
+static inline int __nl_txn(int fd, struct nl_msg *m, nl_reply_cb cb,
+			   void *ctx, bool soft)
 {
 	static __u32 seq_no = 1;
 	static char rbuf[65536];
@@ -212,10 +217,15 @@ static inline int nl_txn(int fd, struct nl_msg *m, nl_reply_cb cb, void *ctx)
 	ssize_t n;
 
 	m->nlh.nlmsg_seq = seq;
-	if (send(fd, m->buf, m->nlh.nlmsg_len, 0) != (ssize_t)m->nlh.nlmsg_len)
+	if (send(fd, m->buf, m->nlh.nlmsg_len, 0) != (ssize_t)m->nlh.nlmsg_len) {
+		if (soft)
+			return errno ? -errno : -EIO;
 		error(1, errno, "netlink send");
+	}
 	for (;;) {
 		n = recv(fd, rbuf, sizeof(rbuf), 0);
+		if (n < 0 && soft)
+			return -errno;
 		if (n < 0)
 			error(1, errno, "netlink recv");
 		for (nlh = (void *)rbuf; NLMSG_OK(nlh, n);
@@ -234,6 +244,11 @@ static inline int nl_txn(int fd, struct nl_msg *m, nl_reply_cb cb, void *ctx)
 			}
 		}
 	}
+}
+
+static inline int nl_txn(int fd, struct nl_msg *m, nl_reply_cb cb, void *ctx)
+{
+	return __nl_txn(fd, m, cb, ctx, false);
 }
 
 struct nl_family_info {
@@ -302,8 +317,10 @@ static inline void netdev_bind_cb(struct nl_reply *r, void *ctx)
  * @fd (the binding lives as long as it). Return: the binding id (> 0) or
  * a negative errno.
  */
-static inline int netdev_bind_rx(int fd, int family, int ifindex, int dmabuf,
-				 const struct netdev_bind_q *q, int nq)
+/* bind-rx: the binding id, or a negative errno (@soft: see __nl_txn()) */
+static inline int __netdev_bind_rx(int fd, int family, int ifindex, int dmabuf,
+				   const struct netdev_bind_q *q, int nq,
+				   bool soft)
 {
 	struct nlattr *nest;
 	struct nl_msg m;
@@ -319,10 +336,16 @@ static inline int netdev_bind_rx(int fd, int family, int ifindex, int dmabuf,
 		nl_put_u32(&m, NETDEV_A_QUEUE_TYPE, q[i].type);
 		nl_nest_end(&m, nest);
 	}
-	err = nl_txn(fd, &m, netdev_bind_cb, &id);
+	err = __nl_txn(fd, &m, netdev_bind_cb, &id, soft);
 	if (err)
 		return err;
 	return id ? (int)id : -ENODATA;
+}
+
+static inline int netdev_bind_rx(int fd, int family, int ifindex, int dmabuf,
+				 const struct netdev_bind_q *q, int nq)
+{
+	return __netdev_bind_rx(fd, family, ifindex, dmabuf, q, nq, false);
 }
 
 #define NETDEV_MAX_POOLS 64
@@ -467,6 +490,82 @@ static inline int make_udmabuf(size_t size, int *memfd)
 		error(1, errno, "UDMABUF_CREATE");
 	close(dev);
 	return buf;
+}
+
+/*
+ * Fault injection (CONFIG_FAULT_INJECTION): with fail-nth armed to n, the
+ * n-th fault site this thread reaches (allocation, user copy) fails.
+ */
+#define FAIL_NTH	"/proc/thread-self/fail-nth"
+
+static inline void write_str(const char *path, const char *v)
+{
+	int fd = open(path, O_WRONLY);
+
+	if (fd < 0 || write(fd, v, strlen(v)) != (ssize_t)strlen(v))
+		error(1, errno, "write %s to %s", v, path);
+	close(fd);
+}
+
+/* Open while armed: opening a file allocates, and would take the fault. */
+static int fail_nth_fd = -1;
+
+/* Let fail-nth reach GFP_KERNEL and order-0 allocations, quietly; false
+ * (errno set) without fault injection.
+ */
+static inline bool fail_nth_setup(void)
+{
+	static const char *const knobs[][2] = {
+		{ "failslab/ignore-gfp-wait", "N" },
+		{ "fail_page_alloc/ignore-gfp-wait", "N" },
+		{ "fail_page_alloc/min-order", "0" },
+		{ "failslab/verbose", "0" },
+		{ "fail_page_alloc/verbose", "0" },
+		{ "fail_usercopy/verbose", "0" },
+		{ NULL },
+	};
+	char path[128];
+	unsigned int i;
+
+	if (fail_nth_fd < 0)
+		fail_nth_fd = open(FAIL_NTH, O_RDWR);
+	if (fail_nth_fd < 0)
+		return false;
+	for (i = 0; knobs[i][0]; i++) {
+		snprintf(path, sizeof(path), "/sys/kernel/debug/%s", knobs[i][0]);
+		write_str(path, knobs[i][1]);
+	}
+	return true;
+}
+
+/* The @n-th fault site this thread reaches from now on fails. */
+static inline void fail_nth_arm(unsigned int n)
+{
+	char buf[16];
+	int len;
+
+	len = snprintf(buf, sizeof(buf), "%u", n);
+	if (pwrite(fail_nth_fd, buf, len, 0) != len)
+		error(1, errno, "arm %s", FAIL_NTH);
+}
+
+/*
+ * Stop injecting; true if the armed failure was injected (count at 0).
+ * The read and the write are fault sites too (their user copies): a read
+ * that fails found the count at 1, not reached; a write that fails took the
+ * count to 0. Either way nothing is armed afterwards.
+ */
+static inline bool fail_nth_disarm(void)
+{
+	char buf[16] = "";
+	ssize_t n;
+
+	n = pread(fail_nth_fd, buf, sizeof(buf) - 1, 0);
+	if (n < 0 && errno != EFAULT)
+		error(1, errno, "read %s", FAIL_NTH);
+	if (pwrite(fail_nth_fd, "0", 1, 0) < 0 && errno != EFAULT)
+		error(1, errno, "disarm %s", FAIL_NTH);
+	return n > 0 && atoi(buf) == 0;
 }
 
 #endif /* NETMEM_NL_H */

@@ -207,30 +207,59 @@ err=$(link_err "$FD_A:$IFX_A $FD_B:$IFX_B")
 result "unlink: tx drops counted, relink works" $rc
 
 # Delete the receiving device mid-stream: the sender fails, not hangs;
-# the receiver's socket still holds pool buffers of the deleted device.
+# the receiver's socket still holds pool buffers of the deleted device,
+# unread until the end (and until netdevsim is gone, if it is a module).
 # A small send buffer: under emulation the sender fills megabytes slowly
 # before its write blocks and times out.
 ip netns exec "$NS_A" sh -c \
 	'echo "4096 16384 65536" > /proc/sys/net/ipv4/tcp_wmem'
 
 port=$((port + 1))
+go=$LIB_TMP/read
 ip netns exec "$NS_B" "$tp" -l -p $port -n $((64 << 20)) -s $port -t 15 \
-	> /dev/null 2>&1 &
+	-P "$go" > "$LIB_TMP/rx" 2>&1 &
 rpid=$!
 ip netns exec "$NS_A" "$tp" -c 192.0.2.2 -p $port -n $((64 << 20)) -s $port \
 	-t 10 > /dev/null 2>&1 &
 spid=$!
 bg_pids+=($rpid $spid)
-sleep 3
+# Delete once the receiver's socket holds unread payload.
+rc=0
+held=0
+for i in $(seq 60); do
+	held=$(in_ns "$NS_B" ss -Htn state established "sport = :$port" |
+	       awk '{ print $1; exit }')
+	[ "${held:-0}" -gt 0 ] && break
+	sleep 0.5
+done
+echo "# the receiver's socket holds ${held:-0} bytes unread"
+[ "${held:-0}" -gt 0 ] || rc=1
 start=$SECONDS
-echo "$ID_B" > $NSIM_BUS/del_device
-rc=$?
+echo "$ID_B" > $NSIM_BUS/del_device || rc=1
 echo "# delete took $((SECONDS - start))s"
 start=$SECONDS
 wait $spid && rc=1
 echo "# sender gave up $((SECONDS - start))s after the delete"
 [ $((SECONDS - start)) -lt 60 ] || rc=1
+# Removing netdevsim must wait for the pages the receiver holds: their
+# pool keeps the bus device, whose release is in the module.
+rmpid=
+if [ -e /sys/module/netdevsim/refcnt ]; then
+	rmmod netdevsim &
+	rmpid=$!
+	sleep 3
+	kill -0 $rmpid 2>/dev/null &&
+		echo "# rmmod netdevsim waits while the receiver holds pages"
+fi
+touch "$go"
+# It reads what it holds, every byte checked, then times out.
 wait $rpid && rc=1
+sed 's/^/# receiver: /' "$LIB_TMP/rx"
+grep -q "mismatch" "$LIB_TMP/rx" && rc=1
+if [ -n "$rmpid" ]; then
+	wait $rmpid || rc=1
+	echo "# netdevsim removed once the receiver read its pages"
+fi
 result "delete the receiving device mid-stream: sender errors out" $rc
 
 exit $ret

@@ -2,7 +2,7 @@
 /*
  * Send or receive a TCP stream of a known byte pattern and verify every byte.
  *
- *   tcp_pattern -l [-6] -p PORT -n BYTES [-r READSIZE] [-s SEED]
+ *   tcp_pattern -l [-6] -p PORT -n BYTES [-r READSIZE] [-s SEED] [-P FILE]
  *   tcp_pattern -c ADDR -p PORT -n BYTES [-w WRITESIZE] [-s SEED]
  *   tcp_pattern -l -L -k CONNS [-6] -p PORT [-r READSIZE] [-s SEED]
  *   tcp_pattern -c ADDR -L -p PORT -n BYTES[/WRITESIZE][,...] [-w WRITESIZE]
@@ -19,6 +19,9 @@
  * write size after a slash, and then a 'u': each write of that connection
  * is sent with MSG_OOB, its last byte urgent. A receiver whose bytes land
  * in a memory provider's buffers must read those bytes in band.
+ *
+ * With -P the receiver leaves each connection's bytes queued in its socket
+ * until FILE exists (polled every 100 ms, for at most two minutes).
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -32,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,6 +52,7 @@ static size_t cfg_read = 65536;
 static unsigned int cfg_seed;
 static int cfg_timeout = 60;
 static bool cfg_urgent;
+static const char *cfg_pause;
 
 static inline uint8_t pattern_byte(unsigned long long off)
 {
@@ -65,7 +70,7 @@ static void fill(uint8_t *buf, unsigned long long off, size_t len)
 static void die_usage(const char *prog)
 {
 	error(1, 0,
-	      "usage: %s -l|-c ADDR [-6] [-L] [-k CONNS] [-p PORT] [-n BYTES[,BYTES...]] [-w WRITESIZE] [-r READSIZE] [-s SEED] [-t TIMEOUT]",
+	      "usage: %s -l|-c ADDR [-6] [-L] [-k CONNS] [-p PORT] [-n BYTES[,BYTES...]] [-w WRITESIZE] [-r READSIZE] [-s SEED] [-t TIMEOUT] [-P FILE]",
 	      prog);
 }
 
@@ -73,7 +78,7 @@ static void parse_opts(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "lc:6Lk:p:n:w:r:s:t:")) != -1) {
+	while ((c = getopt(argc, argv, "lc:6Lk:p:n:w:r:s:t:P:")) != -1) {
 		switch (c) {
 		case 'l':
 			cfg_listen = true;
@@ -108,6 +113,9 @@ static void parse_opts(int argc, char **argv)
 			break;
 		case 't':
 			cfg_timeout = atoi(optarg);
+			break;
+		case 'P':
+			cfg_pause = optarg;
 			break;
 		default:
 			die_usage(argv[0]);
@@ -176,6 +184,13 @@ static void receive_one(int cfd, uint8_t *buf)
 	double secs;
 	ssize_t n;
 
+	if (cfg_pause) {
+		struct stat st;
+		int i;
+
+		for (i = 0; stat(cfg_pause, &st) && i < 1200; i++)
+			usleep(100000);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (cfg_prefix) {
 		read_full(cfd, &prefix, sizeof(prefix));
