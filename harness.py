@@ -685,7 +685,10 @@ def kvm_usable(kernel, initrd):
 
 
 def qemu_cmd(kernel, initrd, accel, mode, results, mem='512M'):
-    append = ['console=ttyS0', 'panic=-1', 'quiet' if mode == 'probe' else
+    # oops=panic: a guest whose kernel oopsed ends now (panic=-1 reboots,
+    # -no-reboot exits) rather than at the boot timeout.
+    append = ['console=ttyS0', 'panic=-1', 'oops=panic',
+              'quiet' if mode == 'probe' else
               'loglevel=6', 'kmemleak=on', f'NETMEM_MODE={mode}',
               f'NETMEM_ROOT={ROOT}']
     if mode == 'swiotlb':
