@@ -684,6 +684,10 @@ def kvm_usable(kernel, initrd):
     return ok
 
 
+# Environment variables passed on to the guest's tests (numbers only)
+GUEST_KNOBS = ('FUZZ_SECS', 'FUZZ_SEED', 'HOSTILE_COUNT', 'HOSTILE_SEED')
+
+
 def qemu_cmd(kernel, initrd, accel, mode, results, mem='512M'):
     # oops=panic: a guest whose kernel oopsed ends now (panic=-1 reboots,
     # -no-reboot exits) rather than at the boot timeout.
@@ -708,6 +712,13 @@ def qemu_cmd(kernel, initrd, accel, mode, results, mem='512M'):
         if not re.fullmatch(r'[\w./-]+:[\w.-]+(,[\w./-]+:[\w.-]+)*', tests):
             raise HarnessError(f'VM_TESTS={tests!r}: want collection:test[,...]')
         append.append(f'NETMEM_TESTS={tests}')
+    # Budgets and seeds of the long-running tests, for longer runs on request
+    knobs = [f'{k}={os.environ[k]}' for k in GUEST_KNOBS if os.environ.get(k)]
+    for k in knobs:
+        if not re.fullmatch(r'\w+=\d+', k):
+            raise HarnessError(f'{k}: want a number')
+    if knobs:
+        append.append('NETMEM_KNOBS=' + ','.join(knobs))
     if results:
         append.append(f'NETMEM_RESULTS={results}')
         cmd += ['-virtfs', f'local,path={results},mount_tag=results,'
@@ -1592,6 +1603,45 @@ def bench_report(runs, rounds, load):
     return 0
 
 
+# ---------------------------------------------------------------- uapi numbers
+
+# SO_DEVMEM_LINEAR, _DMABUF, _DONTNEED as UAPI.md has them: the generic
+# header and each arch that numbers its socket options its own way.
+SO_DEVMEM_NUMBERS = {
+    'include/uapi/asm-generic/socket.h': (78, 79, 80),
+    'arch/alpha/include/uapi/asm/socket.h': (78, 79, 80),
+    'arch/mips/include/uapi/asm/socket.h': (78, 79, 80),
+    'arch/parisc/include/uapi/asm/socket.h': (0x404E, 0x404F, 0x4050),
+    'arch/sparc/include/uapi/asm/socket.h': (0x57, 0x58, 0x59),
+}
+
+
+def run_uapi_numbers():
+    """The devmem socket options in every socket.h: UAPI.md's numbers, and
+    no other option of that header with the same number."""
+    need_tree()
+    names = ('SO_DEVMEM_LINEAR', 'SO_DEVMEM_DMABUF', 'SO_DEVMEM_DONTNEED')
+    passed = failed = 0
+    for rel, want in SO_DEVMEM_NUMBERS.items():
+        with open(os.path.join(TREE, rel)) as f:
+            text = f.read()
+        by_value = {}
+        for m in re.finditer(r'^#define\s+(SO_\w+)\s+(0x[0-9a-fA-F]+|\d+)\b',
+                             text, re.M):
+            by_value.setdefault(int(m.group(2), 0), []).append(m.group(1))
+        got = tuple(next((v for v, n in by_value.items() if name in n), None)
+                    for name in names)
+        dups = {v: n for v, n in by_value.items() if len(n) > 1}
+        if got == want and not dups:
+            passed += 1
+            continue
+        failed += 1
+        log(f'uapi-numbers: {rel}: {dict(zip(names, got))}, want '
+            f'{dict(zip(names, want))}; same number twice: {dups}')
+    log(f'uapi-numbers: {passed} of {len(SO_DEVMEM_NUMBERS)} socket.h right')
+    return not failed, {'passed': passed, 'failed': failed, 'skipped': 0}
+
+
 # ---------------------------------------------------------------- check
 
 def cmd_check():
@@ -1624,6 +1674,7 @@ def cmd_check():
     suite('sparse', run_sparse)
     suite('sparse-misuse', run_sparse_expect)
     suite('kernel-doc', run_kernel_doc)
+    suite('uapi-numbers', run_uapi_numbers)
     suite('sizes', run_sizes)
     suite('cocci', run_cocci)
     if os.environ.get('SKIP_SELFTEST') != '1':

@@ -7,6 +7,9 @@ set -u
 res=$NETMEM_RESULTS
 ksft=$NETMEM_ROOT/build/out/vm/kselftest_install
 cd /tmp || exit 1
+# FUZZ_SECS=600,FUZZ_SEED=3...: the harness's GUEST_KNOBS, for the tests
+knobs=${NETMEM_KNOBS:-}
+for kv in ${knobs//,/ }; do export "${kv?}"; done
 echo "NETMEM: mode $NETMEM_MODE, kernel $(uname -r)"
 
 kmemleak_scan() {

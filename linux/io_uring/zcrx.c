@@ -96,6 +96,7 @@ struct io_zcrx_area {
 	struct net_iov_area		nia;
 	atomic_t			*user_refs;
 	dma_addr_t			*dma;
+	u32				nr_mapped;	/* of @dma */
 	struct page			**pages;
 	struct dma_buf			*dmabuf;
 	struct dma_buf_attachment	*attach;
@@ -368,12 +369,11 @@ static void io_zcrx_dma_release(struct io_zcrx_ifq *ifq)
 		area->attach = NULL;
 		goto out;
 	}
-	for (i = 0; area->dma && i < area->nia.num_niovs; i++) {
-		if (!area->dma[i])
-			break;
+	/* A count, not a sentinel: 0 may be a valid DMA address */
+	for (i = 0; i < area->nr_mapped; i++)
 		dma_unmap_page_attrs(dev, area->dma[i], PAGE_SIZE,
 				     DMA_FROM_DEVICE, 0);
-	}
+	area->nr_mapped = 0;
 out:
 	up_write(&ifq->dma_sem);
 	put_device(dev);
@@ -449,6 +449,7 @@ static int io_zcrx_map_user_area(struct io_zcrx_ifq *ifq,
 		if (dma_mapping_error(ifq->dma_dev, dma))
 			return -ENOMEM;
 		area->dma[i] = dma;
+		area->nr_mapped = i + 1;
 	}
 	return 0;
 }
@@ -924,13 +925,16 @@ int io_register_zcrx_ifq(struct io_ring_ctx *ctx, void __user *arg)
 		ifq->mm_account = ctx->mm_account;
 	}
 
+	/* The refill ring first: the queue's page_pool reads it as soon as
+	 * the queue restarts bound, for the next packet.
+	 */
+	ret = io_zcrx_create_region(ifq, &rd);
+	if (ret)
+		goto err;
 	if (nodev)
 		ret = io_zcrx_create_area(ifq, &area_reg);
 	else
 		ret = io_zcrx_bind(ifq, &reg, &area_reg);
-	if (ret)
-		goto err;
-	ret = io_zcrx_create_region(ifq, &rd);
 	if (ret)
 		goto err;
 

@@ -267,6 +267,12 @@ struct mpk_ctx {
 	struct net_device *dev;
 	bool registered;
 	struct page_pool *pool;	/* unreadable_skb cases: queue 0's pool */
+	/* The KUnit dma-buf exporter: mappings live, the direction of the
+	 * last map, unmaps in another direction; an SG entry not page sized
+	 */
+	int dmabuf_maps, dmabuf_bad_dir;
+	enum dma_data_direction dmabuf_dir;
+	bool dmabuf_unaligned;
 };
 
 static int mpk_test_init(struct kunit *test)
@@ -623,6 +629,7 @@ static void mp_test_uninstall_on_unregister(struct kunit *test)
 static struct sg_table *mpk_dmabuf_map(struct dma_buf_attachment *at,
 				       enum dma_data_direction dir)
 {
+	struct mpk_ctx *ctx = at->dmabuf->priv;
 	struct scatterlist *sg;
 	struct sg_table *sgt;
 
@@ -637,12 +644,21 @@ static struct sg_table *mpk_dmabuf_map(struct dma_buf_attachment *at,
 	sg = sg_next(sg);
 	sg_dma_address(sg) = MPK_DMABUF_HIGH;
 	sg_dma_len(sg) = PAGE_SIZE;
+	if (ctx->dmabuf_unaligned)
+		sg_dma_len(sg) = PAGE_SIZE / 2;
+	ctx->dmabuf_maps++;
+	ctx->dmabuf_dir = dir;
 	return sgt;
 }
 
 static void mpk_dmabuf_unmap(struct dma_buf_attachment *at,
 			     struct sg_table *sgt, enum dma_data_direction dir)
 {
+	struct mpk_ctx *ctx = at->dmabuf->priv;
+
+	ctx->dmabuf_maps--;
+	if (dir != ctx->dmabuf_dir)
+		ctx->dmabuf_bad_dir++;
 	sg_free_table(sgt);
 	kfree(sgt);
 }
@@ -723,6 +739,61 @@ static void mp_test_devmem_dma_zero(struct kunit *test)
 	 */
 	KUNIT_EXPECT_EQ(test, kref_read(&parent->kobj.kref), refs + 1);
 	KUNIT_EXPECT_NULL(test, md->pools[1]->mp_ops);
+	/* Mapped for the device to write, unmapped the same way */
+	KUNIT_EXPECT_EQ(test, ctx->dmabuf_maps, 0);
+	KUNIT_EXPECT_EQ(test, ctx->dmabuf_dir, DMA_FROM_DEVICE);
+	KUNIT_EXPECT_EQ(test, ctx->dmabuf_bad_dir, 0);
+
+	rtnl_lock();
+	unregister_netdevice(ctx->dev);
+	rtnl_unlock();
+	ctx->registered = false;
+	dma_buf_put(dmabuf);
+	root_device_unregister(parent);
+}
+
+/* A dma-buf with an SG entry of half a page cannot be split into buffers:
+ * bind fails with -EINVAL, unmapped and detached, the device let go.
+ */
+static void mp_test_devmem_unaligned_sg(struct kunit *test)
+{
+	struct mpk_ctx *ctx = test->priv;
+	DEFINE_DMA_BUF_EXPORT_INFO(exp);
+	struct net_devmem_binding *binding;
+	struct device *parent;
+	struct dma_buf *dmabuf;
+	unsigned int refs;
+	int fd;
+
+	parent = root_device_register("mpk_dma");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(parent));
+	SET_NETDEV_DEV(ctx->dev, parent);
+	mpk_register_up(test, ctx);
+	refs = kref_read(&parent->kobj.kref);
+
+	ctx->dmabuf_unaligned = true;
+	exp.ops = &mpk_dmabuf_ops;
+	exp.size = 3 * PAGE_SIZE;
+	exp.priv = ctx;
+	dmabuf = dma_buf_export(&exp);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dmabuf));
+	fd = dma_buf_fd(dmabuf, O_CLOEXEC);
+	KUNIT_ASSERT_GE(test, fd, 0);
+	get_dma_buf(dmabuf);
+
+	rtnl_lock();
+	binding = net_devmem_bind_dmabuf(ctx->dev, fd, NULL);
+	rtnl_unlock();
+	close_fd(fd);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(binding), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ctx->dmabuf_maps, 0);
+	KUNIT_EXPECT_EQ(test, ctx->dmabuf_bad_dir, 0);
+	KUNIT_EXPECT_EQ(test, kref_read(&parent->kobj.kref), refs);
+	if (!IS_ERR(binding)) {
+		rtnl_lock();
+		net_devmem_unbind_dmabuf(binding);
+		rtnl_unlock();
+	}
 
 	rtnl_lock();
 	unregister_netdevice(ctx->dev);
@@ -745,6 +816,7 @@ static struct kunit_case mp_test_cases[] = {
 	KUNIT_CASE(mp_test_uninstall_on_unregister),
 #if IS_ENABLED(CONFIG_NET_DEVMEM)
 	KUNIT_CASE(mp_test_devmem_dma_zero),
+	KUNIT_CASE(mp_test_devmem_unaligned_sg),
 #endif
 	{}
 };
@@ -944,6 +1016,9 @@ static void unreadable_test_linearize_pull(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, skb_copy(skb, GFP_KERNEL));
 	KUNIT_EXPECT_NULL(test, skb_copy_expand(skb, 16, 16, GFP_KERNEL));
 	KUNIT_EXPECT_EQ(test, skb_copy_ubufs(skb, GFP_KERNEL), -EFAULT);
+	/* Writable headers past the linear part would need a pull */
+	KUNIT_EXPECT_EQ(test, skb_ensure_writable(skb, MPK_HLEN + 1), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, skb_ensure_writable(skb, MPK_HLEN), 0);
 	/* Nothing moved: the payload is still in the two frags. */
 	KUNIT_EXPECT_EQ(test, skb_headlen(skb), (unsigned int)MPK_HLEN);
 	KUNIT_EXPECT_EQ(test, skb_shinfo(skb)->nr_frags, 2);

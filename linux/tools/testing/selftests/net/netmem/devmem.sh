@@ -50,8 +50,11 @@ back="$rule $q"
 
 # -E first: the uAPI without a binding (layouts, DONTNEED errnos,
 # MSG_SOCK_DEVMEM on readable loopback data).
+# With fault injection, one batch of tokens goes back under fail-nth.
+fn_opt=()
+[ -w /proc/self/fail-nth ] && fn_opt=(-f)
 in_ns "$NS_B" "$LIB_DIR/devmem_rx" -E -l -i "$DEV_B" -q $q -k 9 \
-	-p $port -s 7 -S 8 -b 256 -m -H -r \
+	-p $port -s 7 -S 8 -b 256 -m -H -r "${fn_opt[@]}" \
 	-x "7:262144:$away" -x "7:655360:$back" > "$LIB_TMP/rx.out" 2>&1 &
 rpid=$!
 bg_pids+=($rpid)
@@ -94,6 +97,26 @@ verdict fallback && [ $src -eq 0 ]
 result "devmem: linear fallback for part of a 1 MiB stream, every byte checked" $?
 verdict hold && [ $src -eq 0 ] && [ $rrc -eq 0 ]
 result "devmem: close with tokens outstanding, unbind: pools gone, nothing in flight" $?
+
+# The uAPI fuzzer, FUZZ_SECS (60) seconds from FUZZ_SEED (1): devmem_rx -z
+# against a sender that reconnects as long as the fuzzer runs (it closes
+# connections early).
+fconns="65536/1448,300007/9973,1/1,1048576/65536,20000/4096"
+in_ns "$NS_B" "$LIB_DIR/devmem_rx" -l -i "$DEV_B" -q $q -p $port -s 7 \
+	-z "${FUZZ_SECS:-60}" -Z "${FUZZ_SEED:-1}" > "$LIB_TMP/fuzz.out" 2>&1 &
+fpid=$!
+bg_pids+=($fpid)
+while kill -0 $fpid 2>/dev/null; do
+	in_ns "$NS_A" "$tp" -c $ADDR_B -L -p $port -n "$fconns" -s 7 -t 300 \
+		> /dev/null 2>&1
+	sleep 0.5
+done
+wait $fpid
+frc=$?
+cat "$LIB_TMP/fuzz.out"
+step "devmem_rx fuzz"
+grep -q '^# ok: \[fuzz\] fuzz: no odd errno' "$LIB_TMP/fuzz.out" && [ $frc -eq 0 ]
+result "devmem fuzz: recvmsg, DONTNEED, bind-rx, queue-get, page-pool-get, rebinds; nothing left" $?
 
 echo "# total: ${SECONDS}s"
 exit $ret

@@ -207,21 +207,7 @@ static bool ethtool_pp_stats(int queue, __u64 *v)
 /* ethtool -S DEV: the counter @stat, or -1 */
 static long long ethtool_stat(const char *stat)
 {
-	char cmd[256], line[256], name[128];
-	unsigned long long val;
-	long long v = -1;
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "ethtool -S %s", cfg_dev);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, " %127[^:]: %llu", name, &val) == 2 &&
-		    !strcmp(name, stat))
-			v = val;
-	pclose(f);
-	return v;
+	return ethtool_stat_of(cfg_dev, stat);
 }
 
 /* dma-buf */

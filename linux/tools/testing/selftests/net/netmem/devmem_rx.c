@@ -4,7 +4,8 @@
  * offsets and tokens.
  *
  *   devmem_rx [-E] [-l -i DEV -q QUEUE -k CONNS [-6] [-p PORT] [-s SEED]
- *	      [-S DMABUF_MIB] [-b BATCH] [-x CONN:BYTES:CMD]... [-m] [-H] [-r]]
+ *	      [-S DMABUF_MIB] [-b BATCH] [-x CONN:BYTES:CMD]... [-m] [-H] [-r]
+ *	      [-f] [-z SECS [-Z SEED]]]
  *	-E: uAPI checks that need no binding first: struct layouts,
  *	SO_DEVMEM_DONTNEED errors, recvmsg(MSG_SOCK_DEVMEM) of readable
  *	(loopback) data.
@@ -21,6 +22,10 @@
  *	buffers the tokens gave back. At the end the netlink socket is closed
  *	(unbind) and every page_pool of the binding must be gone, its
  *	buffers all back.
+ *	-f: once, a batch of tokens goes back under fail-nth fault injection
+ *	(see dontneed_fail_nth()).
+ *	-z SECS: instead of serving CONNS connections, the uAPI fuzzer below
+ *	for SECS seconds from seed -Z (1).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -94,6 +99,7 @@ static int cfg_port = 9400;
 static unsigned int cfg_seed;
 static size_t cfg_dmabuf_size = 8 << 20;
 static bool cfg_reuse;
+static bool cfg_fail_nth;
 static unsigned int cfg_batch = 256;
 static int cfg_timeout = 60;
 static struct {
@@ -360,6 +366,42 @@ static void test_dontneed_limits(struct rx *rx)
 	rx->pend_frags = 0;
 }
 
+/*
+ * Once (-f): DONTNEED of a batch with the n-th fault site failing, n = 1,
+ * 2, ... until a call hits none: a call that fails (ENOMEM, EFAULT) frees
+ * nothing, so that in the end each frag of the batch is freed exactly once.
+ */
+static void dontneed_fail_nth(struct rx *rx)
+{
+	socklen_t len = rx->npend * sizeof(rx->pend[0]);
+	unsigned int n, injected = 0, bad = 0, freed = 0;
+	bool hit = true;
+	int ret = 0, err;
+
+	cfg_fail_nth = false;
+	for (n = 1; hit && n <= 1000; n++) {
+		fail_nth_arm(n);
+		ret = dontneed(rx->fd, rx->pend, len);
+		err = errno;
+		hit = fail_nth_disarm();
+		if (ret >= 0) {
+			freed += ret;
+			break;
+		}
+		injected++;
+		if (err != ENOMEM && err != EFAULT && bad++ < 5)
+			printf("# DONTNEED, fault %u: %s\n", n, strerror(err));
+	}
+	printf("# DONTNEED: %u faults injected, %u frags of %u freed after them\n",
+	       injected, freed, rx->pend_frags);
+	check(injected && !bad && freed == rx->pend_frags,
+	      "DONTNEED under fault injection: a failed call frees nothing, then each frag once");
+	rx->frags_freed += freed;
+	rx->dontneed_calls++;
+	rx->npend = 0;
+	rx->pend_frags = 0;
+}
+
 static void flush_tokens(struct rx *rx)
 {
 	socklen_t len = rx->npend * sizeof(rx->pend[0]);
@@ -370,6 +412,10 @@ static void flush_tokens(struct rx *rx)
 	if (!rx->tested_repeat && rx->npend <= MAX_TOKENS / 2 &&
 	    rx->pend_frags <= MAX_FRAGS / 2) {
 		test_dontneed_limits(rx);
+		return;
+	}
+	if (cfg_fail_nth && rx->conn) {
+		dontneed_fail_nth(rx);
 		return;
 	}
 	ret = dontneed(rx->fd, rx->pend, len);
@@ -605,13 +651,34 @@ static int make_dmabuf(uint8_t **map)
 	return buf;
 }
 
-static int do_receive(void)
+/* Listen on @port. The receive buffer is bounded, so that a dma-buf
+ * smaller than a transfer is enough if buffers come back.
+ */
+static int listen_tcp(int port)
 {
 	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
 	struct sockaddr_in a4 = { .sin_family = AF_INET };
+	int lfd, one = 1, rcvbuf = 1 << 20;
+
+	lfd = socket(cfg_ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+	if (lfd < 0)
+		error(1, errno, "socket");
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	a4.sin_port = htons(port);
+	a6.sin6_port = htons(port);
+	if (cfg_ipv6 ? bind(lfd, (void *)&a6, sizeof(a6)) :
+		       bind(lfd, (void *)&a4, sizeof(a4)))
+		error(1, errno, "bind");
+	if (listen(lfd, 1))
+		error(1, errno, "listen");
+	return lfd;
+}
+
+static int do_receive(void)
+{
 	struct timeval tv = { .tv_sec = cfg_timeout };
-	int nl, family, ifindex, dmabuf, lfd, i, one = 1, err;
-	int rcvbuf = 1 << 20;
+	int nl, family, ifindex, dmabuf, lfd, i, err;
 	struct timespec t0, t1;
 	struct rx rx = {};
 	uint64_t inflight;
@@ -639,21 +706,7 @@ static int do_receive(void)
 	check(pools_of(family, rx.id, &inflight) >= 1,
 	      "page-pool-get lists a pool of the binding");
 
-	lfd = socket(cfg_ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
-	if (lfd < 0)
-		error(1, errno, "socket");
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	/* Bound the frags a connection may queue, so that a dma-buf smaller
-	 * than the transfer is enough if buffers come back.
-	 */
-	setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	a4.sin_port = htons(cfg_port);
-	a6.sin6_port = htons(cfg_port);
-	if (cfg_ipv6 ? bind(lfd, (void *)&a6, sizeof(a6)) :
-		       bind(lfd, (void *)&a4, sizeof(a4)))
-		error(1, errno, "bind");
-	if (listen(lfd, 1))
-		error(1, errno, "listen");
+	lfd = listen_tcp(cfg_port);
 	setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 
 	for (i = 0; i < cfg_conns; i++) {
@@ -718,12 +771,476 @@ static int do_receive(void)
 	return failures ? 1 : 0;
 }
 
+/* ------------------------------------------------------------ fuzz */
+
+/*
+ * -z SECS: a bounded, seeded fuzzer of the devmem uAPI (seed -Z). A sender
+ * loop in the peer namespace keeps connecting (tcp_pattern -L); for each
+ * connection random steps run until EOF: recvmsg with random flags
+ * (PEEK, TRUNC, OOB, WAITALL, DONTWAIT), control buffers of random sizes
+ * and bad iovs; SO_DEVMEM_DONTNEED with real, repeated and random ranges
+ * and odd lengths; bind-rx with random attributes, queue-get and
+ * page-pool-get of random ids; the queue unbound and bound again to the
+ * other of two dma-bufs; the connection closed early with tokens held.
+ * Each result must be a documented errno or success, every cmsg inside a
+ * dma-buf of ours and, where no odd flag touched the stream, carry the
+ * sender's bytes; at the end every pool of every binding is gone.
+ */
+static unsigned int cfg_fuzz_secs, cfg_fuzz_seed = 1;
+
+#define FZ_IDS		64
+#define FZ_HELD		4096
+
+struct fz {
+	int family, ifindex, nl, dmabuf[2], cur;
+	uint8_t *map[2];
+	uint32_t id, ids[FZ_IDS];	/* every binding made, and its map */
+	int id_map[FZ_IDS], nids;
+	uint32_t held[FZ_HELD];		/* tokens we did not give back */
+	unsigned int nheld;
+	bool inexact;			/* more tokens than held[] takes */
+	unsigned long long got, payload, bytes, conns, bad;
+	uint8_t prefix[8];
+	bool verified;
+	struct fuzz_tally recv, dontneed, bind, get, rebind;
+};
+
+/* What each call may fail with (0-ended lists) */
+static const int recv_errnos[] = {
+	EAGAIN, EFAULT, ENOBUFS, EINVAL, ENOTCONN, ECONNRESET, EINTR, 0
+};
+
+static const int dontneed_errnos[] = { EINVAL, EFAULT, 0 };
+
+static const int bind_errnos[] = {
+	EINVAL, ERANGE, ENODEV, EEXIST, EBADF, EOPNOTSUPP, EBUSY, ENOMEM, 0
+};
+
+static const int get_errnos[] = { EINVAL, ENOENT, ENODEV, ERANGE, 0 };
+
+/* Count @ret in @t; a result outside @ok is a failure */
+static void fz_check(struct fz *z, struct fuzz_tally *t, int ret,
+		     const int *ok, const char *what)
+{
+	char msg[128];
+
+	if (fuzz_expect(t, ret, ok))
+		return;
+	snprintf(msg, sizeof(msg), "fuzz: %s: %s", what,
+		 strerrorname_np(-ret));
+	check(false, msg);
+	z->bad++;
+}
+
+static void fz_bind(struct fz *z)
+{
+	int ret;
+
+	z->nl = nl_open();
+	ret = netdev_bind_rx(z->nl, z->family, z->ifindex, z->dmabuf[z->cur],
+			     &(struct netdev_bind_q){ cfg_queue,
+						      NETDEV_QUEUE_TYPE_RX }, 1);
+	if (ret < 0)
+		error(1, -ret, "fuzz: bind-rx queue %d", cfg_queue);
+	z->id = ret;
+	if (z->nids < FZ_IDS) {
+		z->ids[z->nids] = ret;
+		z->id_map[z->nids++] = z->cur;
+	}
+}
+
+/* The memory behind binding @id, or NULL */
+static const uint8_t *fz_map(struct fz *z, uint32_t id)
+{
+	int i;
+
+	for (i = 0; i < z->nids; i++)
+		if (z->ids[i] == id)
+			return z->map[z->id_map[i]];
+	return NULL;
+}
+
+/* Stream bytes, the 8-byte length prefix first: false on a wrong one */
+static bool fz_consume(struct fz *z, const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++, z->got++) {
+		if (z->got < 8) {
+			z->prefix[z->got] = p[i];
+			if (z->got == 7) {
+				uint64_t v;
+
+				memcpy(&v, z->prefix, 8);
+				z->payload = be64toh(v);
+			}
+		} else if (z->verified && p[i] != pattern_byte(z->got - 8)) {
+			printf("# fuzz: stream byte %llu is 0x%02x, want 0x%02x\n",
+			       z->got - 8, p[i], pattern_byte(z->got - 8));
+			return false;
+		}
+	}
+	return true;
+}
+
+/* One recvmsg with random flags and buffers. Returns 0 at EOF. */
+static ssize_t fz_recv(struct fz *z, int fd)
+{
+	static const int extra[] = { MSG_PEEK, MSG_TRUNC, MSG_OOB, MSG_WAITALL };
+	char ctrl[CMSG_SPACE(sizeof(struct dmabuf_cmsg)) * 64];
+	static uint8_t buf[1 << 16];
+	size_t sum = 0, iov_off = 0;
+	int flags = MSG_DONTWAIT;
+	struct msghdr msg = {};
+	bool odd = false;
+	struct cmsghdr *cm;
+	struct iovec iov;
+	unsigned int i;
+	ssize_t n;
+
+	if (fuzz_chance(90))
+		flags |= MSG_SOCK_DEVMEM;
+	for (i = 0; i < 4; i++)
+		if (fuzz_chance(4)) {
+			flags |= extra[i];
+			odd |= extra[i] != MSG_WAITALL;
+		}
+	iov.iov_base = buf;
+	iov.iov_len = 1 + fuzz_below(sizeof(buf));
+	if (fuzz_chance(3))
+		iov.iov_base = fuzz_chance(50) ? NULL : (void *)8;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = fuzz_chance(97);
+	msg.msg_control = ctrl;
+	switch (fuzz_below(6)) {
+	case 0:
+		msg.msg_controllen = fuzz_below(CMSG_SPACE(sizeof(struct dmabuf_cmsg)) + 1);
+		break;
+	case 1:
+		msg.msg_controllen = CMSG_SPACE(sizeof(struct dmabuf_cmsg)) *
+				     (1 + fuzz_below(4));
+		break;
+	default:
+		msg.msg_controllen = sizeof(ctrl);
+		break;
+	}
+	n = recvmsg(fd, &msg, flags);
+	fz_check(z, &z->recv, n < 0 ? -errno : 0, recv_errnos, "recvmsg");
+	if (n < 0) {
+		if (errno == EAGAIN && fuzz_chance(50))
+			usleep(20000);
+		return n;
+	}
+	if (msg.msg_flags & MSG_CTRUNC && flags & MSG_SOCK_DEVMEM) {
+		check(false, "fuzz: MSG_SOCK_DEVMEM cmsgs truncated (MSG_CTRUNC)");
+		z->bad++;
+		z->verified = false;
+	}
+	if (!n)
+		return 0;
+	if (odd || !(flags & MSG_SOCK_DEVMEM))
+		z->verified = false;
+	if (flags & MSG_PEEK)
+		return n;	/* nothing consumed */
+	if (flags & MSG_TRUNC) {
+		z->got += n;	/* discarded: no cmsg, no token */
+		z->bytes += n;
+		return n;
+	}
+	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		struct dmabuf_cmsg dc;
+		const uint8_t *map;
+
+		if (cm->cmsg_level != SOL_SOCKET ||
+		    cm->cmsg_len != CMSG_LEN(sizeof(dc)))
+			break;
+		memcpy(&dc, CMSG_DATA(cm), sizeof(dc));
+		sum += dc.frag_size;
+		/* Its token is ours to give back, whatever else is wrong */
+		if (cm->cmsg_type == SCM_DEVMEM_DMABUF) {
+			if (z->nheld < FZ_HELD)
+				z->held[z->nheld++] = dc.frag_token;
+			else
+				z->inexact = true;
+		}
+		if (cm->cmsg_type == SCM_DEVMEM_LINEAR) {
+			if (iov_off + dc.frag_size > (size_t)n ||
+			    !fz_consume(z, buf + iov_off, dc.frag_size))
+				goto bad;
+			iov_off += dc.frag_size;
+			continue;
+		}
+		map = fz_map(z, dc.dmabuf_id);
+		if (cm->cmsg_type != SCM_DEVMEM_DMABUF || !map || dc.flags ||
+		    !dc.frag_size ||
+		    dc.frag_offset + dc.frag_size > cfg_dmabuf_size / 2 ||
+		    !fz_consume(z, map + dc.frag_offset, dc.frag_size))
+			goto bad;
+	}
+	if (sum == (size_t)n || !(flags & MSG_SOCK_DEVMEM)) {
+		if (!(flags & MSG_SOCK_DEVMEM))
+			z->got += n;
+		z->bytes += n;
+		return n;
+	}
+bad:
+	printf("# fuzz: recvmsg(0x%x) of %zd bytes at %llu: cmsg %d/%d, cmsgs cover %zu\n",
+	       flags, n, z->got, cm ? cm->cmsg_level : -1,
+	       cm ? cm->cmsg_type : -1, sum);
+	check(false, "fuzz: recvmsg cmsgs describe the bytes returned");
+	z->bad++;
+	z->verified = false;
+	return n;
+}
+
+/* Is @token in held[]? Then take it out. */
+static bool fz_take(struct fz *z, uint64_t token)
+{
+	unsigned int i;
+
+	for (i = 0; i < z->nheld; i++)
+		if (z->held[i] == token) {
+			z->held[i] = z->held[--z->nheld];
+			return true;
+		}
+	return false;
+}
+
+/*
+ * DONTNEED of real tokens (maybe twice) mixed with random ranges. What it
+ * must free is known exactly: every held token named, in order, until
+ * 1024 tokens were looked at.
+ */
+static void fz_dontneed(struct fz *z, int fd)
+{
+	struct dmabuf_token t[MAX_TOKENS + 2];
+	unsigned int n = fuzz_below(MAX_TOKENS + 3), i, looked = 0;
+	socklen_t len = n * sizeof(t[0]);
+	bool bad_ptr = fuzz_chance(2);
+	int ret, expect = 0;
+	uint32_t j;
+
+	for (i = 0; i < n; i++) {
+		if (z->nheld && fuzz_chance(70)) {
+			t[i].token_start = z->held[fuzz_below(z->nheld)];
+			t[i].token_count = fuzz_chance(80) ? 1 : fuzz_below(4);
+		} else {
+			t[i].token_start = fuzz_edge();
+			t[i].token_count = fuzz_edge();
+		}
+	}
+	if (fuzz_chance(5))
+		len = fuzz_below(sizeof(t) + 16);
+	ret = setsockopt(fd, SOL_SOCKET, SO_DEVMEM_DONTNEED,
+			 bad_ptr ? (void *)8 : (void *)t, len);
+	fz_check(z, &z->dontneed, ret < 0 ? -errno : 0, dontneed_errnos,
+		 "SO_DEVMEM_DONTNEED");
+	if (ret < 0)
+		return;
+	n = len % sizeof(t[0]) ? 0 : len / sizeof(t[0]);
+	for (i = 0; i < n && !bad_ptr; i++)
+		for (j = 0; j < t[i].token_count && looked++ < MAX_FRAGS; j++)
+			expect += fz_take(z, (uint64_t)t[i].token_start + j);
+	if (ret != expect && !z->inexact) {
+		printf("# fuzz: DONTNEED freed %d frags, %d of the named tokens were held\n",
+		       ret, expect);
+		check(false, "fuzz: DONTNEED frees exactly the held tokens it names");
+		z->bad++;
+	}
+}
+
+/* bind-rx with random attributes; a binding made goes at once */
+static void fz_bind_random(struct fz *z, int fd)
+{
+	struct nlattr *nest;
+	struct nl_msg m;
+	int nl, ret, i, nq = fuzz_below(4);
+	__u32 id = 0;
+
+	nl_msg_init(&m, z->family, 0, NETDEV_CMD_BIND_RX);
+	if (fuzz_chance(85))
+		nl_put_u32(&m, NETDEV_A_DMABUF_IFINDEX, fuzz_chance(70) ?
+			   (uint32_t)z->ifindex : (uint32_t)fuzz_edge());
+	if (fuzz_chance(85)) {
+		static int fds[5];
+
+		fds[0] = z->dmabuf[0];
+		fds[1] = z->dmabuf[1];
+		fds[2] = fd;
+		fds[3] = z->nl;
+		fds[4] = fuzz_edge();
+		nl_put_u32(&m, NETDEV_A_DMABUF_FD, fds[fuzz_below(5)]);
+	}
+	for (i = 0; i < nq; i++) {
+		nest = nl_nest_start(&m, NETDEV_A_DMABUF_QUEUES);
+		if (fuzz_chance(90))
+			nl_put_u32(&m, NETDEV_A_QUEUE_ID, fuzz_chance(70) ?
+				   fuzz_below(6) : (uint32_t)fuzz_edge());
+		if (fuzz_chance(90))
+			nl_put_u32(&m, NETDEV_A_QUEUE_TYPE, fuzz_chance(80) ?
+				   NETDEV_QUEUE_TYPE_RX : fuzz_u32());
+		if (fuzz_chance(10)) {
+			__u16 v = fuzz_u32();
+
+			nl_put(&m, fuzz_below(8), &v, sizeof(v));
+		}
+		nl_nest_end(&m, nest);
+	}
+	if (fuzz_chance(10)) {
+		__u8 v = fuzz_u32();
+
+		nl_put(&m, fuzz_below(16), &v, fuzz_below(2));
+	}
+	nl = nl_open();
+	nl_quiet = true;
+	ret = __nl_txn(nl, &m, netdev_bind_cb, &id, true);
+	nl_quiet = false;
+	fz_check(z, &z->bind, ret, bind_errnos, "bind-rx");
+	close(nl);	/* unbinds what it bound */
+}
+
+static void fz_get(struct fz *z)
+{
+	struct netdev_queue_info qi;
+	struct netdev_pool_list *pl;
+	int ret;
+
+	nl_quiet = true;
+	if (fuzz_chance(50)) {
+		ret = netdev_queue_get(z->nl, z->family,
+				       fuzz_chance(70) ? z->ifindex :
+				       (int)fuzz_edge(),
+				       fuzz_chance(70) ? (int)fuzz_below(6) :
+				       (int)fuzz_edge(),
+				       fuzz_chance(80) ? NETDEV_QUEUE_TYPE_RX :
+				       (int)fuzz_u32(), &qi);
+		fz_check(z, &z->get, ret, get_errnos, "queue-get");
+	} else {
+		pl = calloc(1, sizeof(*pl));
+		ret = netdev_pool_get(z->nl, z->family, fuzz_chance(50) ?
+				      fuzz_below(64) : fuzz_edge(), pl);
+		fz_check(z, &z->get, ret, get_errnos, "page-pool-get");
+		free(pl);
+	}
+	nl_quiet = false;
+}
+
+/* Serve one connection with random steps until EOF or time is up */
+static void fz_conn(struct fz *z, int fd, double t_end)
+{
+	bool eof = false;
+
+	z->conns++;
+	z->got = 0;
+	z->payload = ~0ULL;
+	z->verified = true;
+	while (!eof && now() < t_end) {
+		switch (fuzz_below(20)) {
+		case 0: case 1: case 2: case 3: case 4: case 5: case 6:
+		case 7: case 8: case 9: case 10:
+			eof = !fz_recv(z, fd);
+			break;
+		case 11: case 12: case 13:
+			fz_dontneed(z, fd);
+			break;
+		case 14:
+			fz_bind_random(z, fd);
+			break;
+		case 15: case 16:
+			fz_get(z);
+			break;
+		case 17:
+			if (fuzz_chance(30)) {
+				/* unbind, tokens held; bind the other dma-buf */
+				close(z->nl);
+				z->cur ^= 1;
+				fz_bind(z);
+				fuzz_count(&z->rebind, 0);
+			}
+			break;
+		default:
+			if (fuzz_chance(10))
+				return;	/* closed early, tokens held */
+			break;
+		}
+	}
+	if (eof && z->verified && z->got != z->payload + 8) {
+		printf("# fuzz: connection %llu ended at %llu bytes, want %llu + 8\n",
+		       z->conns, z->got, z->payload);
+		check(false, "fuzz: a stream no odd flag touched arrives whole");
+		z->bad++;
+	}
+}
+
+static int do_fuzz(void)
+{
+	double t_end = now() + cfg_fuzz_secs;
+	struct timeval tv = { .tv_sec = 2 };
+	struct fz z = {};
+	uint64_t inflight;
+	int lfd, fd, i, pools = 0, left = 0;
+
+	section = "fuzz";
+	printf("# fuzz: seed %u, %u s\n", cfg_fuzz_seed, cfg_fuzz_secs);
+	fuzz_seed(cfg_fuzz_seed);
+	z.ifindex = if_nametoindex(cfg_ifname);
+	if (!z.ifindex)
+		error(1, errno, "device %s", cfg_ifname);
+	z.family = nl_family(NETDEV_FAMILY_NAME, NULL, NULL);
+	cfg_dmabuf_size /= 2;	/* two of them */
+	z.dmabuf[0] = make_dmabuf(&z.map[0]);
+	z.dmabuf[1] = make_dmabuf(&z.map[1]);
+	cfg_dmabuf_size *= 2;
+	fz_bind(&z);
+	lfd = listen_tcp(cfg_port);
+	setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (now() < t_end && z.bad < 10) {
+		fd = accept(lfd, NULL, NULL);
+		if (fd < 0)
+			continue;	/* the sender loop is restarting */
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		z.nheld = 0;
+		z.inexact = false;
+		fz_conn(&z, fd, t_end);
+		close(fd);
+	}
+	close(lfd);
+	close(z.nl);
+	close(z.dmabuf[0]);
+	close(z.dmabuf[1]);
+	printf("# fuzz: %llu connections, %llu bytes, %d bindings\n", z.conns,
+	       z.bytes, z.nids);
+	fuzz_print("recvmsg", &z.recv);
+	fuzz_print("SO_DEVMEM_DONTNEED", &z.dontneed);
+	fuzz_print("bind-rx", &z.bind);
+	fuzz_print("queue-get, page-pool-get", &z.get);
+	fuzz_print("unbind and bind again", &z.rebind);
+	/* Every binding's pools gone: the sockets gave back what they held */
+	for (i = 0; i < z.nids; i++) {
+		int j;
+
+		for (j = 0; j < 100; j++) {
+			pools = pools_of(z.family, z.ids[i], &inflight);
+			if (!pools)
+				break;
+			usleep(50000);
+		}
+		left += pools;
+	}
+	check(!z.bad && !left && z.conns && z.bytes && z.bind.calls &&
+	      z.dontneed.res[0],
+	      "fuzz: no odd errno, no bad cmsg or byte, every pool of every binding gone");
+	munmap(z.map[0], cfg_dmabuf_size / 2);
+	munmap(z.map[1], cfg_dmabuf_size / 2);
+	return failures ? 1 : 0;
+}
+
 static void parse_opts(int argc, char **argv)
 {
 	char *colon;
 	int c;
 
-	while ((c = getopt(argc, argv, "Eli:q:k:6p:s:S:b:x:mHrt:")) != -1) {
+	while ((c = getopt(argc, argv, "Eli:q:k:6p:s:S:b:x:mHrt:z:Z:f")) != -1) {
 		switch (c) {
 		case 'E':
 			cfg_errors = true;
@@ -777,6 +1294,15 @@ static void parse_opts(int argc, char **argv)
 		case 't':
 			cfg_timeout = atoi(optarg);
 			break;
+		case 'f':
+			cfg_fail_nth = true;
+			break;
+		case 'z':
+			cfg_fuzz_secs = strtoul(optarg, NULL, 0);
+			break;
+		case 'Z':
+			cfg_fuzz_seed = strtoul(optarg, NULL, 0);
+			break;
 		default:
 			error(1, 0, "bad option");
 		}
@@ -791,9 +1317,13 @@ int main(int argc, char **argv)
 {
 	parse_opts(argc, argv);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (cfg_fail_nth && !fail_nth_setup())
+		error(1, errno, "-f: %s", FAIL_NTH);
 	if (cfg_errors)
 		do_errors();
-	if (cfg_listen)
+	if (cfg_listen && cfg_fuzz_secs)
+		do_fuzz();
+	else if (cfg_listen)
 		do_receive();
 	return failures ? 1 : 0;
 }

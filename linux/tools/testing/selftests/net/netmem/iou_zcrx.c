@@ -4,7 +4,7 @@
  *
  *   iou_zcrx -i DEV -q QUEUE -n NETNS_PATH -a ADDR -p PORT -P FB_PORT
  *	      [-O HDS_OFF_CMD -o HDS_ON_CMD] [-D DELETE_CMD] [-s SEED]
- *	      [-m MIB] CASE...
+ *	      [-m MIB] [-F FUZZ_SECS] [-S FUZZ_SEED] CASE...
  *
  * One process runs every CASE given (a process launch costs seconds under
  * emulation). The receiver is this process, in the namespace of DEV; each
@@ -34,6 +34,14 @@
  *		n = 1, 2, ... until the call succeeds untouched; each failure
  *		ends in -ENOMEM or -EFAULT with nothing left behind, and the
  *		last registration receives (needs CONFIG_FAULT_INJECTION)
+ *   len	RECV_ZC with a length ends with exactly that many bytes;
+ *		the next request goes on from there
+ *   bindrace	registrations while SYNs with data keep coming to the
+ *		queue: its page_pool allocates (and reads the refill ring)
+ *		at once
+ *   fuzz	the uAPI fuzzer below for FUZZ_SECS (-F, 60) seconds from
+ *		FUZZ_SEED (-S, 1): no errno outside the documented ones, no
+ *		CQE outside the area, nothing left after each episode
  *   delete	the device deleted mid-stream (DELETE_CMD); must be last
  *   demo	one MIB MiB transfer, prints bytes and MB/s
  *
@@ -47,6 +55,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <error.h>
 #include <fcntl.h>
@@ -216,14 +225,6 @@ static void check(bool ok, const char *fmt, ...)
 		nfail++;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int io_uring_register_raw(int fd, unsigned int op, void *arg,
 				 unsigned int nr)
 {
@@ -350,6 +351,7 @@ struct zc {
 struct zc_opts {
 	unsigned int area_len;		/* bytes */
 	unsigned int rq_entries;
+	unsigned int region_len;	/* bytes; 0: what the ring needs */
 	unsigned int cq_entries;	/* 0: default */
 	unsigned int ring_flags;
 	bool dmabuf, rq_user, nodev;
@@ -398,7 +400,7 @@ static void zc_alloc(struct zc *z, const struct zc_opts *o)
 	if (z->area == MAP_FAILED)
 		error(1, errno, "mmap area");
 	madvise(z->area, z->area_len, MADV_DONTFORK);
-	z->rq_len = rq_size(o->rq_entries);
+	z->rq_len = o->region_len ? o->region_len : rq_size(o->rq_entries);
 	z->rq_user = o->rq_user;
 	if (o->rq_user) {
 		z->rq = mmap(NULL, z->rq_len, PROT_READ | PROT_WRITE,
@@ -715,6 +717,9 @@ static bool return_held(struct stream *st, struct zc *z)
 	return true;
 }
 
+/* reap() under fault injection: a wait that fails is not the end */
+static bool reap_soft;
+
 /* Reap CQEs for up to @ms ms, or until @st is disarmed. Return CQEs seen. */
 static int reap(struct zc *z, struct stream *st, int ms)
 {
@@ -725,7 +730,7 @@ static int reap(struct zc *z, struct stream *st, int ms)
 	int ret;
 
 	ret = io_uring_wait_cqe_timeout(&z->ring, &cqe, &ts);
-	if (ret == -ETIME || ret == -EINTR)
+	if (ret == -ETIME || ret == -EINTR || (ret && reap_soft))
 		return 0;
 	if (ret)
 		error(1, -ret, "io_uring_wait_cqe");
@@ -757,6 +762,8 @@ static int listen_on(int port)
 
 /* The sender marks the last byte of each write urgent (MSG_OOB). */
 static bool send_urgent;
+/* The receiver may close early (fuzz): the sender then exits quietly */
+static bool sender_quiet;
 
 /*
  * Fork a sender: into the peer namespace, connect to @port, send @len
@@ -801,6 +808,8 @@ static pid_t sender(int port, uint64_t len, size_t wsize, unsigned int seed)
 		ssize_t w = send(fd, buf + off % PERIOD, n,
 				 send_urgent ? MSG_OOB : 0);
 
+		if (w <= 0 && sender_quiet)
+			_exit(1);
 		if (w <= 0)
 			error(1, errno, "write at %llu", (unsigned long long)off);
 		off += w;
@@ -1071,7 +1080,7 @@ enum mut {
 	M_AREA_RESV1, M_REGION_RESV0, M_REGION_RESV3, M_RXQ_NONE,
 	M_RQ_ZERO, M_RQ_HUGE, M_FLAGS, M_AREA_FLAGS, M_ADDR_ALIGN,
 	M_LEN_ALIGN, M_LEN_ZERO, M_LEN_HUGE, M_TOKEN, M_REGION_SMALL, M_REGION_FLAGS,
-	M_IFINDEX, M_QUEUE, M_QUEUE_HUGE, M_NR_ARGS, M_MAX,
+	M_IFINDEX, M_QUEUE, M_QUEUE_HUGE, M_NR_ARGS, M_ORDER_REGION, M_MAX,
 };
 
 static const struct {
@@ -1103,6 +1112,8 @@ static const struct {
 	[M_QUEUE]	 = { "queue index = number of queues", -EINVAL, -ERANGE },
 	[M_QUEUE_HUGE]	 = { "queue index 65535", -EINVAL, -ERANGE },
 	[M_NR_ARGS]	 = { "nr_args 2", -EINVAL },
+	/* UAPI.md's order: the region (step 5) before the device (6) */
+	[M_ORDER_REGION] = { "region too small and an unknown ifindex", -EINVAL },
 };
 
 /* Register with one thing wrong: the expected errno, nothing left behind */
@@ -1116,7 +1127,8 @@ static void try_mutation(enum mut m, int nqueues, long pin0)
 	struct zc z;
 	int ret;
 
-	o.rq_user = m == M_REGION_SMALL || m == M_REGION_RESV3;
+	o.rq_user = m == M_REGION_SMALL || m == M_REGION_RESV3 ||
+		    m == M_ORDER_REGION;
 	o.area_len = 64 << 10;	/* pinning costs time under emulation */
 	zc_alloc(&z, &o);
 	if (ring_init(&z.ring, RING_FLAGS, 0))
@@ -1200,6 +1212,10 @@ static void try_mutation(enum mut m, int nqueues, long pin0)
 		break;
 	case M_NR_ARGS:
 		nr = 2;
+		break;
+	case M_ORDER_REGION:
+		rd.size = PAGE_SZ;
+		reg.if_idx = 0x7fff0000;
 		break;
 	default:
 		break;
@@ -1711,12 +1727,57 @@ static void case_close(void)
 	nothing_left(pin0, 10, "second registration closed");
 }
 
+/* What a fail-nth loop saw: faults injected and the results they gave */
+struct fn_tally {
+	const char *what;
+	unsigned int injected, ok_anyway, enomem, efault, other;
+};
+
+/* Count @ret of a call whose fault was injected; false if unexpected */
+static bool fn_count(struct fn_tally *t, unsigned int n, int ret)
+{
+	t->injected++;
+	if (!ret)
+		t->ok_anyway++;
+	else if (ret == -ENOMEM)
+		t->enomem++;
+	else if (ret == -EFAULT)
+		t->efault++;
+	else if (t->other++ < 5)
+		check(false, "%s, fault %u: %s", t->what, n, errname(ret));
+	return ret == 0 || ret == -ENOMEM || ret == -EFAULT;
+}
+
+/* The call without a fault (@ret) worked, and faults were injected */
+static void fn_report(struct fn_tally *t, int ret)
+{
+	printf("# %s: %u faults injected: %u -ENOMEM, %u -EFAULT, %u done anyway, %u other\n",
+	       t->what, t->injected, t->enomem, t->efault, t->ok_anyway,
+	       t->other);
+	check(!fail_nth_hit && !ret && t->injected > 0 && !t->other,
+	      "%s: works without a fault after %u: %s", t->what, t->injected,
+	      errname(ret));
+}
+
+/* Is the quiet check of nothing_left() clean? Report it if not. */
+static bool fn_clean(const char *what, unsigned int n)
+{
+	bool clean;
+
+	check_quiet = true;
+	clean = nothing_left(pin_base, 10, what);
+	check_quiet = false;
+	if (!clean)
+		check(false, "%s, fault %u: something left behind", what, n);
+	return clean;
+}
+
 /* Registrations with the n-th fault site failing, n = 1, 2, ... */
 static void fail_nth_loop(const char *what, struct zc_opts *o, bool receive)
 {
-	unsigned int n, injected = 0, ok_anyway = 0, bad = 0;
-	int ret = 0, enomem = 0, efault = 0;
-	bool clean;
+	struct fn_tally t = { .what = what };
+	unsigned int n;
+	int ret = 0;
 	struct zc z;
 
 	for (n = 1; n <= 2000; n++) {
@@ -1725,30 +1786,12 @@ static void fail_nth_loop(const char *what, struct zc_opts *o, bool receive)
 		fail_nth = 0;
 		if (!fail_nth_hit)
 			break;
-		injected++;
-		if (!ret)
-			ok_anyway++;
-		else if (ret == -ENOMEM)
-			enomem++;
-		else if (ret == -EFAULT)
-			efault++;
-		else if (bad++ < 5)
-			check(false, "%s, fault %u: %s", what, n, errname(ret));
+		fn_count(&t, n, ret);
 		zc_close(&z);
-		check_quiet = true;
-		clean = nothing_left(pin_base, 10, what);
-		check_quiet = false;
-		if (!clean) {
-			check(false, "%s, fault %u: something left behind",
-			      what, n);
+		if (!fn_clean(what, n))
 			return;
-		}
 	}
-	printf("# %s: %u faults injected: %d -ENOMEM, %d -EFAULT, %u registered anyway, %u other\n",
-	       what, injected, enomem, efault, ok_anyway, bad);
-	check(!fail_nth_hit && !ret && injected > 0 && !bad,
-	      "%s: registration without a fault after %u: %s", what,
-	      injected, errname(ret));
+	fn_report(&t, ret);
 	if (!ret && receive)
 		check(transfer(&z, cfg_port, 256 << 10, 65536, 0, NULL),
 		      "%s: 256 KiB through the last registration", what);
@@ -1756,9 +1799,179 @@ static void fail_nth_loop(const char *what, struct zc_opts *o, bool receive)
 	nothing_left(pin_base, 10, what);
 }
 
+static int count_fds(void)
+{
+	struct dirent *d;
+	DIR *dir = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!dir)
+		error(1, errno, "/proc/self/fd");
+	while ((d = readdir(dir)))
+		n++;
+	closedir(dir);
+	return n;
+}
+
+/*
+ * ZCRX_CTRL_EXPORT, then ZCRX_REG_IMPORT of its fd into a new ring, each
+ * with the n-th fault site failing: no fd and no reference on the zcrx
+ * left by a failure (the pinned area goes with the last user), and the
+ * import that worked can flush the refill ring.
+ */
+static void fail_nth_export(void)
+{
+	struct fn_tally te = { .what = "EXPORT" }, ti = { .what = "IMPORT" };
+	struct zc_opts o = opts_for(cfg_queue);
+	struct io_uring_zcrx_ifq_reg reg;
+	struct zcrx_ctrl ctrl;
+	struct io_uring ring2;
+	int ret = 0, fds0, zfd;
+	unsigned int n;
+	struct zc z;
+
+	o.nodev = true;
+	ret = zc_open(&z, &o);
+	check(!ret, "EXPORT: NODEV registration: %s", errname(ret));
+	if (ret) {
+		zc_close(&z);
+		return;
+	}
+	fds0 = count_fds();
+	for (n = 1; n <= 2000; n++) {
+		memset(&ctrl, 0, sizeof(ctrl));
+		ctrl.zcrx_id = z.id;
+		ctrl.op = ZCRX_CTRL_EXPORT;
+		fail_nth_arm(n);
+		ret = io_uring_register_raw(z.ring.ring_fd,
+					    IORING_REGISTER_ZCRX_CTRL, &ctrl, 0);
+		fail_nth_hit = fail_nth_disarm();
+		if (!fail_nth_hit)
+			break;
+		fn_count(&te, n, ret);
+		if (!ret)
+			close(ctrl.zc_export.zcrx_fd);
+		if (count_fds() != fds0) {
+			check(false, "EXPORT, fault %u: %d fds, was %d", n,
+			      count_fds(), fds0);
+			break;
+		}
+	}
+	fn_report(&te, ret);
+	zfd = ret ? -1 : (int)ctrl.zc_export.zcrx_fd;
+	for (n = 1; zfd >= 0 && n <= 2000; n++) {
+		if (ring_init(&ring2, RING_FLAGS, 0))
+			error(1, 0, "ring");
+		memset(&reg, 0, sizeof(reg));
+		reg.flags = ZCRX_REG_IMPORT;
+		reg.if_idx = zfd;
+		fail_nth_arm(n);
+		ret = io_uring_register_raw(ring2.ring_fd,
+					    IORING_REGISTER_ZCRX_IFQ, &reg, 1);
+		fail_nth_hit = fail_nth_disarm();
+		if (!fail_nth_hit)
+			break;
+		fn_count(&ti, n, ret);
+		io_uring_queue_exit(&ring2);
+	}
+	if (zfd >= 0) {
+		fn_report(&ti, ret);
+		if (!ret) {
+			struct zcrx_ctrl c2 = { .zcrx_id = reg.zcrx_id,
+						.op = ZCRX_CTRL_FLUSH_RQ };
+
+			ret = io_uring_register_raw(ring2.ring_fd,
+						    IORING_REGISTER_ZCRX_CTRL,
+						    &c2, 0);
+			check(!ret, "FLUSH_RQ through the import: %s",
+			      errname(ret));
+		}
+		io_uring_queue_exit(&ring2);
+		close(zfd);
+	}
+	zc_close(&z);
+	fn_clean("EXPORT and IMPORT, all closed", n);
+}
+
+/*
+ * RECV_ZC on the bound queue with the n-th fault site of each submit or
+ * wait failing, n = 1, 2, ... (back to 1 once a round hit no fault): a
+ * request that fails ends with -ENOMEM or -EFAULT and is armed again; the
+ * 1 MiB stream must come whole, every byte right.
+ */
+static void fail_nth_recv(double secs, bool die)
+{
+	unsigned int n = 1, injected = 0, ended = 0, enomem = 0, other = 0;
+	struct zc_opts o = opts_for(cfg_queue);
+	double t_end = now() + secs;
+	struct stream st = {};
+	int lfd, ret;
+	pid_t pid;
+	struct zc z;
+
+	ret = zc_open(&z, &o);
+	check(!ret, "RECV_ZC: registration: %s", errname(ret));
+	if (ret) {
+		zc_close(&z);
+		return;
+	}
+	/* one that dies must still be receiving when it does */
+	st.want = die ? 256 << 20 : 1 << 20;
+	lfd = listen_on(cfg_port);
+	pid = sender(cfg_port, st.want, 65536, cfg_seed ^ 7u);
+	st.fd = accept_one(lfd);
+	close(lfd);
+	st.seed = (cfg_seed ^ 7u) & 0xff;
+	while (!st.eof && !st.bad && now() < t_end) {
+		struct io_uring_sqe *sqe;
+
+		fail_nth_arm(n);
+		sqe = st.armed ? NULL : io_uring_get_sqe(&z.ring);
+		if (sqe) {
+			/* A submit that fails leaves the SQE queued */
+			io_uring_prep_rw(IORING_OP_RECV_ZC, sqe, st.fd, NULL,
+					 0, 0);
+			sqe->ioprio = IORING_RECV_MULTISHOT;
+			sqe->zcrx_ifq_idx = z.id;
+			io_uring_sqe_set_data(sqe, &st);
+			io_uring_submit(&z.ring);
+			st.armed = true;
+		} else {
+			reap_soft = true;
+			reap(&z, &st, 100);
+			reap_soft = false;
+		}
+		fail_nth_hit = fail_nth_disarm();
+		injected += fail_nth_hit;
+		n = fail_nth_hit ? n + 1 : 1;
+		if (die && now() > t_end - secs / 2)
+			_exit(0);	/* ring, request, socket: all left open */
+		if (st.armed || st.eof)
+			continue;
+		/* The request ended: armed again in the next round */
+		ended++;
+		if (st.final == -ENOMEM || st.final == -EFAULT)
+			enomem++;
+		else if (st.final && st.final != -ENOSPC && other++ < 5)
+			check(false, "RECV_ZC under fault injection ended with %s",
+			      errname(st.final));
+		st.final = 0;
+	}
+	reap_child(pid, true);
+	close(st.fd);
+	printf("# RECV_ZC: %u faults injected, %u requests ended early: %u with -ENOMEM or -EFAULT, %u other; %llu/%llu bytes\n",
+	       injected, ended, enomem, other, (unsigned long long)st.got,
+	       (unsigned long long)st.want);
+	check(st.eof && !st.bad && st.got == st.want && injected && !other,
+	      "RECV_ZC under fault injection: the stream whole, every byte right");
+	zc_close(&z);
+	fn_clean("RECV_ZC", n);
+}
+
 static void case_failnth(void)
 {
 	struct zc_opts o = opts_for(cfg_queue);
+	pid_t pid;
 
 	if (!fail_nth_setup()) {
 		check(false, "%s: %s", FAIL_NTH, strerror(errno));
@@ -1770,6 +1983,165 @@ static void case_failnth(void)
 	o = opts_for(cfg_queue);
 	o.nodev = true;
 	fail_nth_loop("NODEV", &o, false);
+	fail_nth_export();
+	fail_nth_recv(60, false);
+	/* The same in a child that exits mid-stream, everything open */
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		/* fail-nth is per thread: the child arms its own */
+		close(fail_nth_fd);
+		fail_nth_fd = -1;
+		if (!fail_nth_setup())
+			_exit(1);
+		fail_nth_recv(20, true);
+		_exit(1);
+	}
+	reap_child(pid, false);
+	nothing_left(pin_base, 10, "RECV_ZC under fault injection, the process gone");
+}
+
+/* Packets of @queue split into header and payload buffers */
+static uint64_t queue_split_packets(int queue)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "rx%d_hds_packets", queue);
+	return ethtool_stat_of(cfg_ifname, name);
+}
+
+/*
+ * RECV_ZC with a length: the request ends once it received exactly that
+ * many bytes (never more), and a request armed next takes the rest of the
+ * stream from the byte after.
+ */
+static void case_len(void)
+{
+	static const unsigned int lens[] = { 1, 10000, 65536 + 1 };
+	struct zc_opts o = opts_for(cfg_queue);
+	uint64_t want = 256 << 10, before;
+	double t_end = now() + 60;
+	struct stream st = {};
+	unsigned int i;
+	int lfd, ret;
+	pid_t pid;
+	struct zc z;
+
+	ret = zc_open(&z, &o);
+	check(!ret, "len: registration: %s", errname(ret));
+	if (ret) {
+		zc_close(&z);
+		return;
+	}
+	lfd = listen_on(cfg_port);
+	pid = sender(cfg_port, want, 9973, cfg_seed ^ 5u);
+	st.fd = accept_one(lfd);
+	close(lfd);
+	st.want = want;
+	st.seed = (cfg_seed ^ 5u) & 0xff;
+	for (i = 0; i < 3; i++) {
+		before = st.got;
+		arm(&z, &st, lens[i]);
+		while (st.armed && !st.bad && now() < t_end)
+			reap(&z, &st, 200);
+		check(!st.armed && !st.final && st.got - before == lens[i],
+		      "RECV_ZC of len %u: %llu bytes, then a final CQE %s",
+		      lens[i], (unsigned long long)(st.got - before),
+		      errname(st.final));
+		st.eof = false;	/* a final 0 here is the length met */
+	}
+	arm(&z, &st, 0);
+	while (!st.eof && !st.bad && now() < t_end) {
+		reap(&z, &st, 200);
+		if (!st.armed && !st.eof)
+			arm(&z, &st, 0);
+	}
+	check(st.eof && !st.bad && st.got == want,
+	      "len: the rest, %llu of %llu bytes, every byte right",
+	      (unsigned long long)st.got, (unsigned long long)want);
+	reap_child(pid, true);
+	close(st.fd);
+	zc_close(&z);
+	nothing_left(pin_base, 10, "len");
+}
+
+/*
+ * Fork a child that sends SYNs carrying 1400 bytes (TCP Fast Open without
+ * a cookie) to @port of our address from the peer namespace until killed:
+ * each is a packet with a payload on the queue the port is steered to, so
+ * the queue's page_pool allocates a buffer for it.
+ */
+static pid_t syn_flood(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	static char payload[1400];
+	pid_t pid;
+	int fd, ns;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		error(1, errno, "fork");
+	if (pid)
+		return pid;
+	for (fd = 3; fd < 1024; fd++)
+		close(fd);
+	ns = open(cfg_netns, O_RDONLY);
+	if (ns < 0 || setns(ns, CLONE_NEWNET))
+		error(1, errno, "setns %s", cfg_netns);
+	close(ns);
+	/* client on (1), data in the SYN without a cookie (4) */
+	write_str("/proc/sys/net/ipv4/tcp_fastopen", "5");
+	a.sin_port = htons(port);
+	inet_pton(AF_INET, cfg_addr, &a.sin_addr);
+	for (;;) {
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			error(1, errno, "socket");
+		sendto(fd, payload, sizeof(payload), MSG_FASTOPEN, (void *)&a,
+		       sizeof(a));
+		close(fd);
+	}
+}
+
+/*
+ * Registrations on the queue while packets keep coming to it: the queue
+ * is restarted with the zcrx's page_pool, which allocates for the next
+ * packet at once, and its refill reads the refill ring. A 16 MiB ring in
+ * user memory takes long to pin: were it set up after the queue is bound,
+ * the refill would find no ring.
+ */
+static void case_bindrace(void)
+{
+	struct zc_opts o = opts_for(cfg_queue);
+	uint64_t rx0, rx1;
+	unsigned int i;
+	pid_t pid;
+	struct zc z;
+	int ret;
+
+	o.rq_user = true;
+	o.region_len = 16 << 20;
+	o.area_len = 64 << 10;
+	rx0 = queue_split_packets(cfg_queue);
+	pid = syn_flood(cfg_port);
+	usleep(200000);
+	for (i = 0; i < 16; i++) {
+		ret = zc_open(&z, &o);
+		check(!ret, "registration %u under a SYN flood: %s", i,
+		      errname(ret));
+		zc_close(&z);
+		if (ret)
+			break;
+	}
+	reap_child(pid, true);
+	rx1 = queue_split_packets(cfg_queue);
+	printf("# queue %d received %llu packets with payload meanwhile\n",
+	       cfg_queue,
+	       (unsigned long long)(rx1 - rx0));
+	check(rx1 - rx0 > 100,
+	      "packets with payload came to the queue during the registrations");
+	nothing_left(pin_base, 10, "registrations under a SYN flood");
 }
 
 static void case_delete(void)
@@ -1836,6 +2208,543 @@ static void case_demo(void)
 	check(ok, "demo transfer");
 }
 
+/* ------------------------------------------------------------ fuzz */
+
+/*
+ * A bounded, seeded fuzzer of the zcrx uAPI. Each episode registers a zcrx
+ * from valid arguments with a few fields (of ifq_reg, area, region, the
+ * ring's setup flags, nr_args) replaced by edge values, and, if that
+ * registered, runs a session of random steps against a sender: RECV_ZC
+ * with random lengths, flags and ids; refill entries with random offsets,
+ * tokens, lengths, pad, duplicates and tail jumps; a scribbled head;
+ * ZCRX_CTRL and QUERY with random contents; EXPORT and IMPORT; the socket
+ * or the ring closed at any point. Every result must be a documented errno
+ * (or success), every CQE inside the area and, on a stream no odd request
+ * touched, carry the sender's bytes; after each episode nothing is left.
+ * Splats are the harness's to catch (KASAN, lockdep, kmemleak).
+ */
+static unsigned int cfg_fuzz_secs = 60, cfg_fuzz_seed = 1;
+
+/* What each call may fail with (0-ended lists) */
+static const int reg_errnos[] = {
+	EPERM, EINVAL, EFAULT, ENODEV, EOPNOTSUPP, ERANGE, EEXIST, EBUSY,
+	EBADF, E2BIG, ENOMEM, 0
+};
+
+static const int ctrl_errnos[] = {
+	EINVAL, EFAULT, EOPNOTSUPP, EBADF, EMFILE, 0
+};
+
+static const int query_errnos[] = { EINVAL, EFAULT, ERANGE, 0 };
+
+/* Final CQEs of RECV_ZC: bad request, area dry, peer gone, ring exit */
+static const int cqe_errnos[] = {
+	EINVAL, EFAULT, ENOTSOCK, EPROTONOSUPPORT, ENOSPC, ECONNRESET,
+	EPIPE, ENOTCONN, ECANCELED, EINTR, EAGAIN, EMSGSIZE, EOPNOTSUPP,
+	EBADF, 0
+};
+
+struct fuzz {
+	struct fuzz_tally reg, arm, cqe, refill, ctrl, query;
+	unsigned long episodes, sessions, bytes, bad;
+};
+
+/* Count @ret in @t; a result outside @ok is a failure */
+static void fuzz_check(struct fuzz *f, struct fuzz_tally *t, int ret,
+		       const int *ok, const char *what)
+{
+	if (fuzz_expect(t, ret, ok))
+		return;
+	check(false, "fuzz: %s: %s", what, strerrorname_np(-ret));
+	f->bad++;
+}
+
+/* A pointer a copy from user space must fail on, or stray memory */
+static uint64_t fuzz_ptr(struct zc *z)
+{
+	switch (fuzz_below(5)) {
+	case 0:
+		return 0;
+	case 1:
+		return 1;
+	case 2:
+		return 0xffff888000000000ULL;	/* the kernel's direct map */
+	case 3:
+		return (uintptr_t)z->area + z->area_len - 8;	/* runs off */
+	default:
+		return fuzz_edge();
+	}
+}
+
+/* Replace one field of the registration with an edge value */
+static void fuzz_perturb(struct zc *z, struct io_uring_zcrx_ifq_reg *reg,
+			 struct io_uring_zcrx_area_reg *area,
+			 struct io_uring_region_desc *rd, unsigned int *nr,
+			 bool *ptrs_ok)
+{
+	switch (fuzz_below(22)) {
+	case 0:
+		reg->if_idx = fuzz_chance(50) ? (uint64_t)ifindex + 1 : fuzz_edge();
+		break;
+	case 1:
+		reg->if_rxq = fuzz_edge();
+		break;
+	case 2:
+		reg->rq_entries = fuzz_edge();
+		break;
+	case 3:
+		reg->flags = fuzz_chance(50) ? 1U << fuzz_below(32) : fuzz_u32();
+		break;
+	case 4:
+		reg->area_ptr = fuzz_ptr(z);
+		*ptrs_ok = false;
+		break;
+	case 5:
+		reg->region_ptr = fuzz_ptr(z);
+		*ptrs_ok = false;
+		break;
+	case 6:
+		reg->__resv[fuzz_below(3)] = fuzz_edge();
+		break;
+	case 7:
+		reg->zcrx_id = fuzz_u32();
+		break;
+	case 8:
+		reg->rx_buf_len = fuzz_edge();
+		break;
+	case 9:
+		area->addr += fuzz_chance(50) ? PAGE_SZ * fuzz_below(4) :
+						fuzz_edge();
+		break;
+	case 10:
+		area->len = fuzz_chance(50) ? PAGE_SZ * fuzz_below(128) :
+					      fuzz_edge();
+		break;
+	case 11:
+		area->flags = 1U << fuzz_below(32);
+		break;
+	case 12:
+		area->dmabuf_fd = fuzz_chance(50) ? (int)fuzz_below(8) - 1 :
+					    z->ring.ring_fd;
+		break;
+	case 13:
+		area->rq_area_token = fuzz_edge();
+		break;
+	case 14:
+		area->__resv2[fuzz_below(2)] = fuzz_edge();
+		break;
+	case 15:
+		rd->size = fuzz_chance(50) ? PAGE_SZ * fuzz_below(16) :
+					     fuzz_edge();
+		break;
+	case 16:
+		rd->flags = 1U << fuzz_below(32);
+		break;
+	case 17:
+		rd->user_addr = fuzz_ptr(z);
+		break;
+	case 18:
+		rd->id = fuzz_u32();
+		break;
+	case 19:
+		rd->mmap_offset = fuzz_edge();
+		break;
+	case 20:
+		rd->__resv[fuzz_below(4)] = fuzz_edge();
+		break;
+	default:
+		*nr = fuzz_below(4);
+		break;
+	}
+}
+
+/*
+ * Queue random refill entries. An entry with our token, no pad and an
+ * offset in the area gives back the buffer it names, which is fine for a
+ * buffer we hold (in @seen, dropped from it); for any other buffer, one
+ * maybe not reaped yet, the kernel cannot tell, and bytes we then read may
+ * be the next packet's: *@verified goes false.
+ */
+static void fuzz_refill(struct fuzz *f, struct zc *z, uint64_t *seen,
+			unsigned int *nseen, bool *verified)
+{
+	unsigned int i, k, n = 1 + fuzz_below(z->rq_entries * 2);
+	uint64_t off, token;
+	uint32_t pad;
+
+	for (i = 0; i < n && rq_space(z); i++) {
+		if (*nseen && fuzz_chance(50))
+			off = seen[fuzz_below(*nseen)];
+		else if (fuzz_chance(50))
+			off = PAGE_SZ * fuzz_below(z->area_len / PAGE_SZ + 2);
+		else
+			off = fuzz_edge();
+		off &= ~IORING_ZCRX_AREA_MASK;
+		switch (fuzz_below(4)) {
+		case 0:
+			token = (uint64_t)fuzz_below(4) << IORING_ZCRX_AREA_SHIFT;
+			break;
+		case 1:
+			token = fuzz_edge() & IORING_ZCRX_AREA_MASK;
+			break;
+		default:
+			token = z->token;
+			break;
+		}
+		pad = fuzz_chance(80) ? 0 : fuzz_u32();
+		if (token == z->token && !pad && off < z->area_len) {
+			for (k = 0; k < *nseen; k++)
+				if (seen[k] / PAGE_SZ == off / PAGE_SZ)
+					break;
+			if (k < *nseen)
+				seen[k] = seen[--*nseen];
+			else
+				*verified = false;
+		}
+		rq_put(z, off | token, fuzz_chance(70) ? PAGE_SZ : fuzz_edge(),
+		       pad);
+	}
+	/* The tail is the app's: it may jump anywhere, over old entries */
+	if (fuzz_chance(5)) {
+		z->tail += fuzz_edge();
+		*verified = false;
+	}
+	/* The head is the kernel's; the app can still write over it */
+	if (fuzz_chance(5)) {
+		__atomic_store_n(z->rq_head, fuzz_u32(), __ATOMIC_RELEASE);
+		*verified = false;
+	}
+	rq_publish(z);
+	if (fuzz_chance(50)) {
+		int ret = zc_flush(z);
+
+		fuzz_check(f, &f->refill, ret, ctrl_errnos, "FLUSH_RQ");
+	}
+}
+
+static void fuzz_ctrl(struct fuzz *f, struct zc *z)
+{
+	struct io_uring_zcrx_ifq_reg reg = {};
+	struct zcrx_ctrl ctrl = {};
+	struct io_uring ring2;
+	int ret;
+
+	ctrl.zcrx_id = fuzz_chance(80) ? z->id : fuzz_u32();
+	ctrl.op = fuzz_chance(80) ? fuzz_below(2) : fuzz_u32();
+	if (fuzz_chance(10))
+		ctrl.__resv[fuzz_below(2)] = fuzz_edge();
+	ret = io_uring_register_raw(z->ring.ring_fd, IORING_REGISTER_ZCRX_CTRL,
+				    &ctrl, fuzz_chance(90) ? 0 : fuzz_u32());
+	fuzz_check(f, &f->ctrl, ret, ctrl_errnos, "ZCRX_CTRL");
+	if (ret || ctrl.op != ZCRX_CTRL_EXPORT)
+		return;
+	/* Exported: import it into a ring that then goes first or last */
+	if (ring_init(&ring2, RING_FLAGS, 0)) {
+		close(ctrl.zc_export.zcrx_fd);
+		return;
+	}
+	reg.flags = ZCRX_REG_IMPORT;
+	reg.if_idx = fuzz_chance(90) ? ctrl.zc_export.zcrx_fd : fuzz_u32();
+	if (fuzz_chance(10))
+		reg.rq_entries = fuzz_edge();
+	ret = io_uring_register_raw(ring2.ring_fd, IORING_REGISTER_ZCRX_IFQ,
+				    &reg, 1);
+	fuzz_check(f, &f->reg, ret, reg_errnos, "IMPORT");
+	if (fuzz_chance(50))
+		close(ctrl.zc_export.zcrx_fd);
+	if (!ret && fuzz_chance(50)) {
+		struct zcrx_ctrl c2 = { .zcrx_id = reg.zcrx_id,
+					.op = ZCRX_CTRL_FLUSH_RQ };
+
+		ret = io_uring_register_raw(ring2.ring_fd,
+					    IORING_REGISTER_ZCRX_CTRL, &c2, 0);
+		fuzz_check(f, &f->ctrl, ret, ctrl_errnos, "FLUSH_RQ of an import");
+	}
+	io_uring_queue_exit(&ring2);
+	close(ctrl.zc_export.zcrx_fd);	/* again if closed: EBADF */
+}
+
+static void fuzz_query(struct fuzz *f)
+{
+	struct io_uring_query_hdr h[3];
+	uint8_t data[3][96];
+	int i, ret;
+
+	memset(h, 0, sizeof(h));
+	for (i = 0; i < 3; i++) {
+		h[i].query_op = fuzz_chance(80) ? fuzz_below(4) : fuzz_u32();
+		h[i].query_data = fuzz_chance(90) ? (uintptr_t)data[i] :
+						    fuzz_edge();
+		h[i].size = fuzz_chance(70) ? fuzz_below(sizeof(data[i]) + 1) :
+					      fuzz_u32();
+		if (fuzz_chance(5))
+			h[i].__resv[0] = fuzz_u32();
+		/* chained, maybe into a loop */
+		h[i].next_entry = fuzz_chance(50) ?
+				  (uintptr_t)&h[fuzz_below(3)] : 0;
+	}
+	ret = io_uring_register_raw(-1, IORING_REGISTER_QUERY, h,
+				    fuzz_chance(90) ? 0 : 1);
+	fuzz_check(f, &f->query, ret, query_errnos, "QUERY");
+}
+
+/*
+ * A session on a registered zcrx @z: a sender streams to @port while the
+ * steps run. Returns when the steps are done or the ring is gone.
+ */
+static void fuzz_session(struct fuzz *f, struct zc *z, int port,
+			 double t_end)
+{
+	unsigned int steps = 1 + fuzz_below(40), nseen = 0, i;
+	struct __kernel_timespec ts = { .tv_nsec = 20000000 };
+	bool verified = true, armed = false, sock_open = true;
+	uint64_t seen[64], got = 0;
+	struct io_uring_cqe *cqe;
+	struct stream st = {};
+	unsigned int head, n;
+	int lfd, one = 1;
+	pid_t pid;
+
+	f->sessions++;
+	lfd = listen_on(port);
+	send_urgent = fuzz_chance(10);
+	sender_quiet = true;
+	st.seed = fuzz_below(256);
+	pid = sender(port, 4096 + fuzz_below(512 << 10),
+		     1 + fuzz_below(65536), st.seed);
+	send_urgent = false;
+	sender_quiet = false;
+	st.fd = accept_one(lfd);
+	close(lfd);
+	/* Urgent bytes in band on every path: those copied as well */
+	setsockopt(st.fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
+	for (i = 0; i < steps && now() < t_end; i++) {
+		switch (fuzz_below(8)) {
+		case 0:
+		case 1: {
+			struct io_uring_sqe *sqe;
+			bool odd = fuzz_chance(15);
+
+			if (armed && !odd)
+				break;
+			sqe = io_uring_get_sqe(&z->ring);
+			if (!sqe)
+				break;
+			io_uring_prep_rw(IORING_OP_RECV_ZC, sqe,
+					 fuzz_chance(95) ? st.fd : (int)fuzz_below(8),
+					 NULL, fuzz_chance(50) ? 0 :
+					 fuzz_below(1 << 20), 0);
+			sqe->ioprio = IORING_RECV_MULTISHOT;
+			sqe->zcrx_ifq_idx = z->id;
+			if (odd) {
+				switch (fuzz_below(5)) {
+				case 0:
+					sqe->ioprio = fuzz_u32() & 0xffff;
+					break;
+				case 1:
+					sqe->msg_flags = 1U << fuzz_below(32);
+					break;
+				case 2:
+					sqe->zcrx_ifq_idx = fuzz_u32();
+					break;
+				case 3:
+					sqe->addr = fuzz_edge();
+					break;
+				default:
+					sqe->addr3 = fuzz_edge();
+					break;
+				}
+				/* Its CQEs carry no known stream offset */
+				io_uring_sqe_set_data(sqe, NULL);
+			} else {
+				io_uring_sqe_set_data(sqe, &st);
+				armed = true;
+			}
+			n = io_uring_submit(&z->ring);
+			fuzz_count(&f->arm, n == 1 ? 0 : (int)n);
+			break;
+		}
+		case 2:
+		case 3:
+			/* reap: check, then return most, remember some */
+			if (io_uring_wait_cqe_timeout(&z->ring, &cqe, &ts))
+				break;
+			n = 0;
+			io_uring_for_each_cqe(&z->ring, head, cqe) {
+				const struct io_uring_zcrx_cqe *zq =
+					(void *)cqe->big_cqe;
+				uint64_t off = zq->off & ~IORING_ZCRX_AREA_MASK;
+				int res = cqe->res, bad;
+
+				n++;
+				if (res <= 0 || !(cqe->flags & IORING_CQE_F_MORE)) {
+					fuzz_check(f, &f->cqe, res, cqe_errnos,
+						   "RECV_ZC final CQE");
+					if (io_uring_cqe_get_data(cqe) == &st)
+						armed = armed &&
+						 (cqe->flags & IORING_CQE_F_MORE);
+				}
+				if (res <= 0)
+					continue;
+				if ((zq->off & IORING_ZCRX_AREA_MASK) != z->token ||
+				    off + res > z->area_len) {
+					check(false, "fuzz: CQE of %d bytes at 0x%llx, area token 0x%llx, %zu bytes",
+					      res, (unsigned long long)zq->off,
+					      (unsigned long long)z->token,
+					      z->area_len);
+					f->bad++;
+					continue;
+				}
+				if (!io_uring_cqe_get_data(cqe))
+					verified = false;
+				bad = verified ?
+				      verify(st.seed, got, z->area + off, res) : -1;
+				if (bad >= 0) {
+					check(false, "fuzz: stream byte %llu (area offset %llu) is 0x%02x, want 0x%02x; episode %lu",
+					      (unsigned long long)got + bad,
+					      (unsigned long long)off + bad,
+					      z->area[off + bad],
+					      pattern_byte(st.seed, got + bad),
+					      f->episodes);
+					f->bad++;
+					verified = false;
+				}
+				got += res;
+				f->bytes += res;
+				if (nseen < 64 && fuzz_chance(20))
+					seen[nseen++] = off;
+				else if (fuzz_chance(95))
+					zc_return(z, off, res);
+			}
+			io_uring_cq_advance(&z->ring, n);
+			break;
+		case 4:
+			fuzz_refill(f, z, seen, &nseen, &verified);
+			fuzz_count(&f->refill, 0);
+			break;
+		case 5:
+			fuzz_ctrl(f, z);
+			break;
+		case 6:
+			fuzz_query(f);
+			break;
+		default:
+			if (fuzz_chance(50) && sock_open) {
+				close(st.fd);	/* armed or not */
+				st.fd = -1;
+				sock_open = false;
+			} else if (fuzz_chance(20)) {
+				i = steps;	/* the ring goes, buffers held */
+			}
+			break;
+		}
+	}
+	if (sock_open)
+		close(st.fd);
+	reap_child(pid, true);
+}
+
+static void fuzz_episode(struct fuzz *f, int nqueues, double t_end)
+{
+	unsigned int kind = fuzz_below(4), nr = 1, i, muts;
+	struct zc_opts o = opts_for(cfg_queue);
+	struct io_uring_zcrx_area_reg area, area0;
+	struct io_uring_region_desc rd, rd0;
+	struct io_uring_zcrx_ifq_reg reg;
+	bool ptrs_ok = true;
+	struct zc z;
+	int ret;
+
+	f->episodes++;
+	o.area_len = PAGE_SZ * (1 + fuzz_below(64));
+	o.rq_entries = 1U << fuzz_below(12);
+	o.rq_user = fuzz_chance(50);
+	o.dmabuf = kind == 1;
+	o.nodev = kind == 2;
+	if (kind == 3)
+		o.queue = fuzz_below(nqueues);
+	zc_alloc(&z, &o);
+	o.ring_flags = RING_FLAGS;
+	if (fuzz_chance(5))
+		o.ring_flags ^= 1U << fuzz_below(16);
+	o.cq_entries = fuzz_chance(50) ? 0 : 1U << fuzz_below(8);
+	if (ring_init(&z.ring, o.ring_flags, o.cq_entries)) {
+		zc_close(&z);
+		return;
+	}
+	z.ring_up = true;
+	zc_fill(&z, &o, &reg, &area, &rd);
+	area0 = area;
+	rd0 = rd;
+	muts = fuzz_chance(30) ? 0 : 1 + fuzz_below(3);
+	for (i = 0; i < muts; i++)
+		fuzz_perturb(&z, &reg, &area, &rd, &nr, &ptrs_ok);
+	ret = io_uring_register_raw(z.ring.ring_fd, IORING_REGISTER_ZCRX_IFQ,
+				    &reg, nr);
+	fuzz_check(f, &f->reg, ret, reg_errnos, "registration");
+	if (!ret)
+		z.rq_head = (void *)1;	/* registered: the ring is mapped */
+	/* A session only where the memory is the one we allocated */
+	if (!ret && ptrs_ok && area.addr == area0.addr &&
+	    area.len == area0.len && rd.user_addr == rd0.user_addr &&
+	    rd.flags == rd0.flags) {
+		if (reg.rq_entries < 1 || (reg.rq_entries & (reg.rq_entries - 1)) ||
+		    reg.offsets.rqes + 16ULL * reg.rq_entries > z.rq_len ||
+		    reg.offsets.head + 4 > reg.offsets.rqes ||
+		    reg.offsets.tail + 4 > reg.offsets.rqes) {
+			check(false, "fuzz: registered with outputs: %u entries, head %u tail %u rqes %u",
+			      reg.rq_entries, reg.offsets.head,
+			      reg.offsets.tail, reg.offsets.rqes);
+			f->bad++;
+		} else {
+			zc_setup_rq(&z, &reg, &area, &rd);
+			fuzz_session(f, &z, cfg_port, t_end);
+		}
+	}
+	/* The pieces go in a random order */
+	if (fuzz_chance(50)) {
+		io_uring_queue_exit(&z.ring);
+		z.ring_up = false;
+	}
+	if (fuzz_chance(50) && z.dmabuf_fd >= 0) {
+		close(z.dmabuf_fd);
+		z.dmabuf_fd = -1;
+	}
+	zc_close(&z);
+	check_quiet = true;
+	if (!nothing_left(pin_base, 10, "fuzz episode") ||
+	    (o.queue != cfg_queue && queue_has_zcrx(o.queue))) {
+		check_quiet = false;
+		check(false, "fuzz: episode %lu left something behind",
+		      f->episodes);
+		f->bad++;
+	}
+	check_quiet = false;
+}
+
+static void case_fuzz(int nqueues)
+{
+	double t_end = now() + cfg_fuzz_secs;
+	struct fuzz f = {};
+
+	printf("# fuzz: seed %u, %u s\n", cfg_fuzz_seed, cfg_fuzz_secs);
+	fuzz_seed(cfg_fuzz_seed);
+	while (now() < t_end && f.bad < 10)
+		fuzz_episode(&f, nqueues, t_end);
+	printf("# fuzz: %lu episodes, %lu sessions, %lu bytes received\n",
+	       f.episodes, f.sessions, f.bytes);
+	fuzz_print("registration", &f.reg);
+	fuzz_print("RECV_ZC submit", &f.arm);
+	fuzz_print("RECV_ZC final CQE", &f.cqe);
+	fuzz_print("refill", &f.refill);
+	fuzz_print("ZCRX_CTRL", &f.ctrl);
+	fuzz_print("QUERY", &f.query);
+	check(!f.bad && f.reg.res[0] && f.sessions && f.bytes,
+	      "fuzz: %lu calls, %lu bad; %lu registrations, %lu sessions received bytes",
+	      f.reg.calls + f.arm.calls + f.cqe.calls + f.refill.calls +
+	      f.ctrl.calls + f.query.calls, f.bad, f.reg.res[0], f.sessions);
+}
+
 static void bad_args(void)
 {
 	error(1, 0, "usage: see the comment at the top of the source");
@@ -1845,7 +2754,7 @@ int main(int argc, char **argv)
 {
 	int c, i, nqueues = 4;
 
-	while ((c = getopt(argc, argv, "i:q:n:a:p:P:O:o:D:s:m:Q:")) != -1) {
+	while ((c = getopt(argc, argv, "i:q:n:a:p:P:O:o:D:s:m:Q:F:S:")) != -1) {
 		switch (c) {
 		case 'i':
 			cfg_ifname = optarg;
@@ -1882,6 +2791,12 @@ int main(int argc, char **argv)
 			break;
 		case 'Q':
 			nqueues = atoi(optarg);
+			break;
+		case 'F':
+			cfg_fuzz_secs = strtoul(optarg, NULL, 0);
+			break;
+		case 'S':
+			cfg_fuzz_seed = strtoul(optarg, NULL, 0);
 			break;
 		default:
 			bad_args();
@@ -1933,6 +2848,12 @@ int main(int argc, char **argv)
 			case_close();
 		} else if (!strcmp(name, "failnth")) {
 			case_failnth();
+		} else if (!strcmp(name, "len")) {
+			case_len();
+		} else if (!strcmp(name, "bindrace")) {
+			case_bindrace();
+		} else if (!strcmp(name, "fuzz")) {
+			case_fuzz(nqueues);
 		} else if (!strcmp(name, "delete")) {
 			case_delete();
 		} else if (!strcmp(name, "demo")) {

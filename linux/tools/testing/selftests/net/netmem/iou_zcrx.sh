@@ -17,6 +17,9 @@ queues=4
 port=9600
 fb_port=9599
 zc="$LIB_DIR/iou_zcrx"
+# The uAPI fuzzer's budget and seed (make check: 60 s, seed 1)
+fuzz_secs=${FUZZ_SECS:-60}
+fuzz_seed=${FUZZ_SEED:-1}
 
 require_cmds ip ethtool
 require_progs iou_zcrx hds
@@ -53,7 +56,7 @@ run() {
 	$IN_B "$zc" -i "$DEV_B" -q $q -Q $queues -n "/run/netns/$NS_A" \
 		-a "$ADDR_B" -p $port -P $fb_port \
 		-O "$LIB_DIR/hds $DEV_B off" -o "$LIB_DIR/hds $DEV_B on" \
-		-D "$del_cmd" -m 4 "$@" \
+		-D "$del_cmd" -m 4 -F "$fuzz_secs" -S "$fuzz_seed" "$@" \
 		> "$LIB_TMP/out" 2>&1
 	rc=$?
 	cat "$LIB_TMP/out"
@@ -81,7 +84,7 @@ if [ "${ZCRX_SWIOTLB:-0}" = 1 ]; then
 	exit $ret
 fi
 
-run query errors
+run query errors bindrace
 if [ -w /proc/self/fail-nth ]; then
 	run failnth
 else
@@ -98,11 +101,13 @@ result "rx, dmabuf: their 5 MiB of payload came in on queue $q" $?
 
 # The copy fallback: the flow on queue 0
 f0=$(rxq_bytes 0)
-run nodev fallback refill overflow close
+run nodev fallback refill overflow close len
 f1=$(rxq_bytes 0)
 echo "# queue 0 received $((f1 - f0)) bytes"
 [ $((f1 - f0)) -ge $((1 << 20)) ]
 result "fallback: its 1 MiB came in on queue 0" $?
+
+run fuzz
 
 # Last: the device goes away mid-stream.
 run delete

@@ -21,6 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/genetlink.h>
@@ -34,6 +35,10 @@
 #endif
 #ifndef NETLINK_CAP_ACK
 #define NETLINK_CAP_ACK 10
+#endif
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
 
 #define NL_MSG_SIZE	16384
@@ -183,6 +188,9 @@ static inline int nl_open(void)
 }
 
 /* The errno of an ack (0 or negative), printing its extack message */
+/* Keep the kernel's extack messages to ourselves (the fuzzers make many) */
+static bool nl_quiet;
+
 static inline int nl_ack_error(struct nlmsghdr *nlh)
 {
 	struct nlmsgerr *e = NLMSG_DATA(nlh);
@@ -196,7 +204,8 @@ static inline int nl_ack_error(struct nlmsghdr *nlh)
 		off += e->msg.nlmsg_len - sizeof(e->msg);
 	for (a = (void *)((char *)e + off); nl_attr_ok(a, end);
 	     a = nl_attr_next(a))
-		if ((a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG)
+		if ((a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG &&
+		    !nl_quiet)
 			printf("# extack: %s\n", (char *)nl_attr_data(a));
 	return e->error;
 }
@@ -566,6 +575,120 @@ static inline bool fail_nth_disarm(void)
 	if (pwrite(fail_nth_fd, "0", 1, 0) < 0 && errno != EFAULT)
 		error(1, errno, "disarm %s", FAIL_NTH);
 	return n > 0 && atoi(buf) == 0;
+}
+
+/* Counter @stat of ethtool -S @dev, or -1 */
+static inline long long ethtool_stat_of(const char *dev, const char *stat)
+{
+	char cmd[256], line[256], name[128];
+	unsigned long long val;
+	long long v = -1;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "ethtool -S %s", dev);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " %127[^:]: %llu", name, &val) == 2 &&
+		    !strcmp(name, stat))
+			v = val;
+	pclose(f);
+	return v;
+}
+
+/* Seconds on the monotonic clock */
+static inline double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * A seeded generator for the uAPI fuzzers (xorshift64*): one seed, one
+ * sequence of calls, so a run that failed can be replayed.
+ */
+static uint64_t fuzz_state = 1;
+
+static inline void fuzz_seed(uint64_t seed)
+{
+	fuzz_state = (seed + 1) * 0x9e3779b97f4a7c15ULL;
+}
+
+static inline uint32_t fuzz_u32(void)
+{
+	fuzz_state ^= fuzz_state >> 12;
+	fuzz_state ^= fuzz_state << 25;
+	fuzz_state ^= fuzz_state >> 27;
+	return (fuzz_state * 0x2545f4914f6cdd1dULL) >> 32;
+}
+
+static inline uint32_t fuzz_below(uint32_t n)
+{
+	return n ? fuzz_u32() % n : 0;
+}
+
+static inline bool fuzz_chance(unsigned int percent)
+{
+	return fuzz_below(100) < percent;
+}
+
+/* Mostly a value at an edge a parser must get right, else any 64 bits */
+static inline uint64_t fuzz_edge(void)
+{
+	static const uint64_t edges[] = {
+		0, 1, 2, 7, 8, 63, 64, 127, 128, 4095, 4096, 4097, 32768,
+		32769, 65535, 65536, 1ULL << 30, (1ULL << 30) + 4096,
+		0x7fffffff, 0x80000000, 0xffffffff, 1ULL << 32, 1ULL << 48,
+		~0ULL,
+	};
+
+	if (fuzz_chance(80))
+		return edges[fuzz_below(ARRAY_SIZE(edges))];
+	return (uint64_t)fuzz_u32() << 32 | fuzz_u32();
+}
+
+/* Calls a fuzzer made and the distinct results they had */
+#define FUZZ_NERR	160
+struct fuzz_tally {
+	unsigned long calls;
+	unsigned long res[FUZZ_NERR];	/* by errno; [0]: success */
+};
+
+static inline void fuzz_count(struct fuzz_tally *t, int ret)
+{
+	int e = ret < 0 ? -ret : 0;
+
+	t->calls++;
+	t->res[e < FUZZ_NERR ? e : FUZZ_NERR - 1]++;
+}
+
+/* Count @ret in @t: is it a success or one of the errnos of @ok (a list
+ * ended by 0)?
+ */
+static inline bool fuzz_expect(struct fuzz_tally *t, int ret, const int *ok)
+{
+	fuzz_count(t, ret);
+	if (ret >= 0)
+		return true;
+	for (; *ok; ok++)
+		if (-ret == *ok)
+			return true;
+	return false;
+}
+
+static inline void fuzz_print(const char *what, const struct fuzz_tally *t)
+{
+	int e;
+
+	printf("# fuzz %s: %lu calls:", what, t->calls);
+	for (e = 0; e < FUZZ_NERR; e++)
+		if (t->res[e])
+			printf(" %s %lu", e ? strerrorname_np(e) : "ok",
+			       t->res[e]);
+	printf("\n");
 }
 
 #endif /* NETMEM_NL_H */
