@@ -5,12 +5,13 @@
 PY := python3 harness.py
 
 .PHONY: tree save save-check kunit vm-test check demo selftest sizes cocci \
-	cocci-apply bench clean help
+	cocci-apply bench audit-doc clean help
 
 help:
-	@sed -n '3,16p' harness.py
+	@sed -n '3,17p' harness.py
 
-tree save save-check kunit vm-test check demo selftest sizes cocci cocci-apply bench:
+tree save save-check kunit vm-test check demo selftest sizes cocci cocci-apply bench \
+audit-doc:
 	@$(PY) $@
 
 clean:

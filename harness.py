@@ -13,6 +13,7 @@
   cocci       netmem semantic patches: cases, drivers/net run, driver builds
   cocci-apply write the conversion of drivers/net into build/linux
   bench       page_pool micro-benchmark, base 6.1 vs patched, UML
+  audit-doc   rewrite netmem.rst's list of fixed sites from unreadable.list
 
 Every step prints its command and its time. DRY_RUN=1 prints commands
 without running anything that changes state. Python 3 standard library only.
@@ -1888,7 +1889,59 @@ def unreadable_audit(res):
                 f'-- REASON, or listed twice' for b in bad)
     if p.returncode != 0:
         detail += f'\n  spatch failed: {p.stderr[-2000:]}'
+    detail += audit_doc_check()
     return not detail, detail
+
+
+# The sites the change fixed, as netmem.rst lists them between these
+# markers: generated from tests/cocci/unreadable.list (make audit-doc).
+AUDIT_DOC = 'Documentation/networking/netmem.rst'
+AUDIT_DOC_BEGIN = '.. unreadable-fixed-begin\n'
+AUDIT_DOC_END = '.. unreadable-fixed-end\n'
+
+
+def audit_doc_render():
+    terms, block = [], []
+    for line in open(UNREADABLE_LIST):
+        m = re.match(r'(\S+) (\S+) (\S+) fixed -- (.*)', line)
+        if m:
+            terms.append(m)
+    for m in terms:
+        block.append(f'``{m[1]}``: ``{m[2]}()`` ({m[3]})\n')
+        text = '   '
+        for w in m[4].split():
+            if len(text) + len(w) + 1 > 76:
+                block.append(text + '\n')
+                text = '   '
+            text += ' ' + w
+        block.append(text + '\n\n')
+    return AUDIT_DOC_BEGIN + '\n' + ''.join(block) + AUDIT_DOC_END
+
+
+def audit_doc_check():
+    """'' if netmem.rst lists exactly the fixed sites, else what differs."""
+    text = open(os.path.join(TREE, AUDIT_DOC)).read()
+    i, j = text.find(AUDIT_DOC_BEGIN), text.find(AUDIT_DOC_END)
+    if i < 0 or j < i:
+        return f'\n  {AUDIT_DOC}: no {AUDIT_DOC_BEGIN.strip()} block'
+    if text[i:j + len(AUDIT_DOC_END)] != audit_doc_render():
+        return (f'\n  {AUDIT_DOC}: its list of fixed sites is not the one '
+                'tests/cocci/unreadable.list gives: make audit-doc')
+    return ''
+
+
+def cmd_audit_doc():
+    """Rewrite the fixed sites of netmem.rst from unreadable.list."""
+    need_tree()
+    path = os.path.join(TREE, AUDIT_DOC)
+    text = open(path).read()
+    i, j = text.find(AUDIT_DOC_BEGIN), text.find(AUDIT_DOC_END)
+    if i < 0 or j < i:
+        raise HarnessError(f'{AUDIT_DOC}: no {AUDIT_DOC_BEGIN.strip()} block')
+    with open(path, 'w') as f:
+        f.write(text[:i] + audit_doc_render() + text[j + len(AUDIT_DOC_END):])
+    log(f'audit-doc: {AUDIT_DOC} rewritten; make save to keep it')
+    return 0
 
 
 def cocci_convert(dst):
@@ -2077,7 +2130,8 @@ def run_cocci():
     with step('cocci: unreadable-payload audit'):
         ok, detail = unreadable_audit(res)
         result('every CPU read of frag payload is classified in '
-               'tests/cocci/unreadable.list, none open', ok, detail)
+               'tests/cocci/unreadable.list, none open, and netmem.rst '
+               'lists the fixed ones', ok, detail)
     diff = git('diff', BASE_TAG, '--', *users).stdout
     per, path = {}, None
     for line in diff.splitlines():
@@ -2119,7 +2173,7 @@ COMMANDS = {
     'kunit': cmd_kunit, 'vm-test': cmd_vm_test, 'check': cmd_check,
     'demo': cmd_demo, 'selftest': cmd_selftest, 'sizes': cmd_sizes,
     'cocci': cmd_cocci, 'cocci-apply': cmd_cocci_apply,
-    'bench': cmd_bench,
+    'bench': cmd_bench, 'audit-doc': cmd_audit_doc,
 }
 
 

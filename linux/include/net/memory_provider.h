@@ -33,10 +33,12 @@ struct sk_buff;
  * @nl_fill: add the provider's attributes to a netdev netlink message:
  *	queue attributes (NETDEV_A_QUEUE_*) for @rxq, or page_pool ones
  *	(NETDEV_A_PAGE_POOL_*) for a pool of the provider when @rxq is NULL.
- * @uninstall: @rxq's device is going away (RTNL held): forget the binding.
- *	The queue is not restarted; pools still holding buffers keep the
- *	provider alive through @init's reference, but the device must not be:
- *	unmap the memory and drop every reference to the device here.
+ * @uninstall: @rxq's device is going away, or opened with a driver that
+ *	made the queue's pool without the provider (RTNL held): forget the
+ *	binding. The queue is not restarted; pools still holding buffers keep
+ *	the provider alive through @init's reference, but the device must not
+ *	be: once no queue is left, unmap the memory and drop every reference
+ *	to the device.
  */
 struct memory_provider_ops {
 	netmem_ref (*alloc_netmems)(struct page_pool *pool, gfp_t gfp);
@@ -76,5 +78,7 @@ void net_mp_unbind_rxq(struct net_device *dev, unsigned int rxq_idx,
 		       const struct memory_provider_ops *ops, void *priv);
 bool net_mp_rxq_bound_from(struct net_device *dev, unsigned int from);
 void net_mp_uninstall_dev(struct net_device *dev);
+void net_mp_dev_opening(struct net_device *dev);
+void net_mp_dev_opened(struct net_device *dev);
 
 #endif /* _NET_MEMORY_PROVIDER_H */

@@ -129,6 +129,7 @@ struct mpk_dev {
 	struct page_pool *pools[MPK_RXQS];
 	bool hds_off;
 	bool ignore_mp;
+	bool open_pools;	/* make a pool per queue at open */
 	int fail_alloc;
 	int xmits;
 };
@@ -171,6 +172,21 @@ static struct page_pool *mpk_test_pool(struct net_device *dev, int idx)
 
 static int mpk_open(struct net_device *dev)
 {
+	struct mpk_dev *md = netdev_priv(dev);
+	int i, err;
+
+	for (i = 0; md->open_pools && i < MPK_RXQS; i++) {
+		md->pools[i] = mpk_create_pool(dev, i);
+		if (IS_ERR(md->pools[i])) {
+			err = PTR_ERR(md->pools[i]);
+			md->pools[i] = NULL;
+			while (i--) {
+				page_pool_destroy(md->pools[i]);
+				md->pools[i] = NULL;
+			}
+			return err;
+		}
+	}
 	return 0;
 }
 
@@ -605,6 +621,49 @@ static void mp_test_bind_ignored_by_driver(struct kunit *test)
 	mpk_unbind(ctx, 0);
 }
 
+/* A queue bound while the device is down is checked when it opens: a driver
+ * that made the queue's pool without taking the provider loses the binding
+ * (the provider is told, as when the device goes); one that took it keeps
+ * it.
+ */
+static void mp_test_bind_down_then_open(struct kunit *test)
+{
+	struct mpk_ctx *ctx = test->priv;
+	struct mpk_dev *md = netdev_priv(ctx->dev);
+	int err;
+
+	rtnl_lock();
+	err = register_netdevice(ctx->dev);
+	rtnl_unlock();
+	KUNIT_ASSERT_EQ(test, err, 0);
+	ctx->registered = true;
+	md->open_pools = true;
+
+	md->ignore_mp = true;
+	KUNIT_ASSERT_EQ(test, mpk_bind(ctx, 0), 0);
+	rtnl_lock();
+	err = dev_open(ctx->dev, NULL);
+	rtnl_unlock();
+	KUNIT_ASSERT_EQ(test, err, 0);
+	KUNIT_EXPECT_NULL(test, __netif_get_rx_queue(ctx->dev, 0)->mp.ops);
+	KUNIT_EXPECT_EQ(test, ctx->mp.uninstalls, 1);
+	KUNIT_EXPECT_EQ(test, ctx->mp.inits, 0);
+
+	rtnl_lock();
+	dev_close(ctx->dev);
+	rtnl_unlock();
+	md->ignore_mp = false;
+	KUNIT_ASSERT_EQ(test, mpk_bind(ctx, 1), 0);
+	rtnl_lock();
+	err = dev_open(ctx->dev, NULL);
+	rtnl_unlock();
+	KUNIT_ASSERT_EQ(test, err, 0);
+	KUNIT_EXPECT_TRUE(test, __netif_get_rx_queue(ctx->dev, 1)->mp.installed);
+	KUNIT_EXPECT_EQ(test, ctx->mp.uninstalls, 1);
+	KUNIT_EXPECT_PTR_EQ(test, md->pools[1]->mp_ops, &mpk_ops);
+	mpk_unbind(ctx, 1);
+}
+
 /* Unregistering a device with a bound queue uninstalls the provider once;
  * a later unbind from the provider's side is harmless.
  */
@@ -673,6 +732,45 @@ static const struct dma_buf_ops mpk_dmabuf_ops = {
 	.release	= mpk_dmabuf_release,
 };
 
+/* @ctx's device, registered and up under a root device as its DMA parent,
+ * and a KUnit dma-buf of 3 pages: its fd. The test holds a reference on
+ * *@dmabuf; *@refs is the parent's refcount before any binding.
+ */
+static int mpk_dmabuf_setup(struct kunit *test, struct mpk_ctx *ctx,
+			    struct device **parent, unsigned int *refs,
+			    struct dma_buf **dmabuf)
+{
+	DEFINE_DMA_BUF_EXPORT_INFO(exp);
+	int fd;
+
+	*parent = root_device_register("mpk_dma");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(*parent));
+	SET_NETDEV_DEV(ctx->dev, *parent);
+	mpk_register_up(test, ctx);
+	*refs = kref_read(&(*parent)->kobj.kref);
+
+	exp.ops = &mpk_dmabuf_ops;
+	exp.size = 3 * PAGE_SIZE;
+	exp.priv = ctx;
+	*dmabuf = dma_buf_export(&exp);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(*dmabuf));
+	fd = dma_buf_fd(*dmabuf, O_CLOEXEC);
+	KUNIT_ASSERT_GE(test, fd, 0);
+	get_dma_buf(*dmabuf);
+	return fd;
+}
+
+static void mpk_dmabuf_teardown(struct mpk_ctx *ctx, struct device *parent,
+				struct dma_buf *dmabuf)
+{
+	rtnl_lock();
+	unregister_netdevice(ctx->dev);
+	rtnl_unlock();
+	ctx->registered = false;
+	dma_buf_put(dmabuf);
+	root_device_unregister(parent);
+}
+
 /* devmem hands out every buffer of the dma-buf, the one at DMA address 0
  * too; unbinding unmaps it and lets go of the DMA device at once.
  */
@@ -680,7 +778,6 @@ static void mp_test_devmem_dma_zero(struct kunit *test)
 {
 	struct mpk_ctx *ctx = test->priv;
 	struct mpk_dev *md = netdev_priv(ctx->dev);
-	DEFINE_DMA_BUF_EXPORT_INFO(exp);
 	struct net_devmem_binding *binding;
 	bool seen[3] = {};
 	struct device *parent;
@@ -690,20 +787,7 @@ static void mp_test_devmem_dma_zero(struct kunit *test)
 	dma_addr_t dma;
 	int fd, i, err;
 
-	parent = root_device_register("mpk_dma");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(parent));
-	SET_NETDEV_DEV(ctx->dev, parent);
-	mpk_register_up(test, ctx);
-	refs = kref_read(&parent->kobj.kref);
-
-	exp.ops = &mpk_dmabuf_ops;
-	exp.size = 3 * PAGE_SIZE;
-	exp.priv = ctx;
-	dmabuf = dma_buf_export(&exp);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(dmabuf));
-	fd = dma_buf_fd(dmabuf, O_CLOEXEC);
-	KUNIT_ASSERT_GE(test, fd, 0);
-	get_dma_buf(dmabuf);
+	fd = mpk_dmabuf_setup(test, ctx, &parent, &refs, &dmabuf);
 
 	rtnl_lock();
 	binding = net_devmem_bind_dmabuf(ctx->dev, fd, NULL);
@@ -744,12 +828,7 @@ static void mp_test_devmem_dma_zero(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ctx->dmabuf_dir, DMA_FROM_DEVICE);
 	KUNIT_EXPECT_EQ(test, ctx->dmabuf_bad_dir, 0);
 
-	rtnl_lock();
-	unregister_netdevice(ctx->dev);
-	rtnl_unlock();
-	ctx->registered = false;
-	dma_buf_put(dmabuf);
-	root_device_unregister(parent);
+	mpk_dmabuf_teardown(ctx, parent, dmabuf);
 }
 
 /* A dma-buf with an SG entry of half a page cannot be split into buffers:
@@ -758,28 +837,14 @@ static void mp_test_devmem_dma_zero(struct kunit *test)
 static void mp_test_devmem_unaligned_sg(struct kunit *test)
 {
 	struct mpk_ctx *ctx = test->priv;
-	DEFINE_DMA_BUF_EXPORT_INFO(exp);
 	struct net_devmem_binding *binding;
 	struct device *parent;
 	struct dma_buf *dmabuf;
 	unsigned int refs;
 	int fd;
 
-	parent = root_device_register("mpk_dma");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(parent));
-	SET_NETDEV_DEV(ctx->dev, parent);
-	mpk_register_up(test, ctx);
-	refs = kref_read(&parent->kobj.kref);
-
 	ctx->dmabuf_unaligned = true;
-	exp.ops = &mpk_dmabuf_ops;
-	exp.size = 3 * PAGE_SIZE;
-	exp.priv = ctx;
-	dmabuf = dma_buf_export(&exp);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(dmabuf));
-	fd = dma_buf_fd(dmabuf, O_CLOEXEC);
-	KUNIT_ASSERT_GE(test, fd, 0);
-	get_dma_buf(dmabuf);
+	fd = mpk_dmabuf_setup(test, ctx, &parent, &refs, &dmabuf);
 
 	rtnl_lock();
 	binding = net_devmem_bind_dmabuf(ctx->dev, fd, NULL);
@@ -795,12 +860,7 @@ static void mp_test_devmem_unaligned_sg(struct kunit *test)
 		rtnl_unlock();
 	}
 
-	rtnl_lock();
-	unregister_netdevice(ctx->dev);
-	rtnl_unlock();
-	ctx->registered = false;
-	dma_buf_put(dmabuf);
-	root_device_unregister(parent);
+	mpk_dmabuf_teardown(ctx, parent, dmabuf);
 }
 #endif
 
@@ -813,6 +873,7 @@ static struct kunit_case mp_test_cases[] = {
 	KUNIT_CASE(mp_test_bind_restarts_queue),
 	KUNIT_CASE(mp_test_unbind_restart_fails),
 	KUNIT_CASE(mp_test_bind_ignored_by_driver),
+	KUNIT_CASE(mp_test_bind_down_then_open),
 	KUNIT_CASE(mp_test_uninstall_on_unregister),
 #if IS_ENABLED(CONFIG_NET_DEVMEM)
 	KUNIT_CASE(mp_test_devmem_dma_zero),

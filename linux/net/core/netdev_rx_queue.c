@@ -242,6 +242,65 @@ bool net_mp_rxq_bound_from(struct net_device *dev, unsigned int from)
 	return false;
 }
 
+/* Clear the binding of @rxq and tell its provider: the queue is gone */
+static void net_mp_uninstall_rxq(struct netdev_rx_queue *rxq)
+{
+	struct netdev_rxq_mp mp = rxq->mp;
+
+	rxq->mp = (struct netdev_rxq_mp){};
+	if (mp.ops->uninstall)
+		mp.ops->uninstall(mp.priv, rxq);
+}
+
+/**
+ * net_mp_dev_opening - a device with bound queues is about to open
+ * @dev: the device, RTNL held
+ *
+ * Forgets what the pools of the last open did with the bindings, so that
+ * net_mp_dev_opened() sees what the driver does in this one.
+ */
+void net_mp_dev_opening(struct net_device *dev)
+{
+	struct netdev_rx_queue *rxq;
+	unsigned int i;
+
+	ASSERT_RTNL();
+
+	for (i = 0; i < dev->real_num_rx_queues; i++) {
+		rxq = __netif_get_rx_queue(dev, i);
+		rxq->mp.installed = false;
+		rxq->mp.created = false;
+	}
+}
+
+/**
+ * net_mp_dev_opened - drop the bindings a driver ignored at open
+ * @dev: the device, opened, RTNL held
+ *
+ * A queue bound while the device was down was never restarted, so nobody
+ * checked that its driver takes providers. If the driver made the queue's
+ * page_pool in its open without taking the provider, the queue receives
+ * into pages: the binding goes (the provider is told, as when the device
+ * goes away), so that queue-get and the provider do not claim otherwise.
+ * A driver that makes its pools later is not judged here.
+ */
+void net_mp_dev_opened(struct net_device *dev)
+{
+	struct netdev_rx_queue *rxq;
+	unsigned int i;
+
+	ASSERT_RTNL();
+
+	for (i = 0; i < dev->real_num_rx_queues; i++) {
+		rxq = __netif_get_rx_queue(dev, i);
+		if (!rxq->mp.ops || !rxq->mp.created || rxq->mp.installed)
+			continue;
+		netdev_warn(dev, "RX queue %u: the driver did not take its memory provider at open; binding dropped\n",
+			    i);
+		net_mp_uninstall_rxq(rxq);
+	}
+}
+
 /**
  * net_mp_uninstall_dev - tell every provider bound to a device it is going
  * @dev: the device being unregistered, already closed
@@ -252,18 +311,13 @@ bool net_mp_rxq_bound_from(struct net_device *dev, unsigned int from)
 void net_mp_uninstall_dev(struct net_device *dev)
 {
 	struct netdev_rx_queue *rxq;
-	struct netdev_rxq_mp mp;
 	unsigned int i;
 
 	ASSERT_RTNL();
 
 	for (i = 0; i < dev->num_rx_queues; i++) {
 		rxq = __netif_get_rx_queue(dev, i);
-		if (!rxq->mp.ops)
-			continue;
-		mp = rxq->mp;
-		rxq->mp = (struct netdev_rxq_mp){};
-		if (mp.ops->uninstall)
-			mp.ops->uninstall(mp.priv, rxq);
+		if (rxq->mp.ops)
+			net_mp_uninstall_rxq(rxq);
 	}
 }

@@ -106,13 +106,19 @@ in_ns "$NS_B" "$LIB_DIR/devmem_rx" -l -i "$DEV_B" -q $q -p $port -s 7 \
 	-z "${FUZZ_SECS:-60}" -Z "${FUZZ_SEED:-1}" > "$LIB_TMP/fuzz.out" 2>&1 &
 fpid=$!
 bg_pids+=($fpid)
-while kill -0 $fpid 2>/dev/null; do
+while :; do
 	in_ns "$NS_A" "$tp" -c $ADDR_B -L -p $port -n "$fconns" -s 7 -t 300 \
 		> /dev/null 2>&1
 	sleep 0.5
-done
+done &
+lpid=$!
+bg_pids+=($lpid)
 wait $fpid
 frc=$?
+# The sender the loop runs now, then the loop (which would start another)
+pkill -P $lpid
+kill $lpid
+wait $lpid 2>/dev/null
 cat "$LIB_TMP/fuzz.out"
 step "devmem_rx fuzz"
 grep -q '^# ok: \[fuzz\] fuzz: no odd errno' "$LIB_TMP/fuzz.out" && [ $frc -eq 0 ]

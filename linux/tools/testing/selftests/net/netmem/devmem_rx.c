@@ -883,7 +883,9 @@ static bool fz_consume(struct fz *z, const uint8_t *p, size_t len)
 	return true;
 }
 
-/* One recvmsg with random flags and buffers. Returns 0 at EOF. */
+/* One recvmsg with random flags and buffers. Returns 0 at EOF, else the
+ * bytes read or -1.
+ */
 static ssize_t fz_recv(struct fz *z, int fd)
 {
 	static const int extra[] = { MSG_PEEK, MSG_TRUNC, MSG_OOB, MSG_WAITALL };
@@ -937,7 +939,7 @@ static ssize_t fz_recv(struct fz *z, int fd)
 		z->verified = false;
 	}
 	if (!n)
-		return 0;
+		return msg.msg_iovlen ? 0 : -1;	/* asked for nothing: not EOF */
 	if (odd || !(flags & MSG_SOCK_DEVMEM))
 		z->verified = false;
 	if (flags & MSG_PEEK)

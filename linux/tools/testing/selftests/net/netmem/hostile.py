@@ -3,6 +3,7 @@
 """A hostile peer: crafted packets at a port whose RX queue is bound.
 
   hostile.py -4 SRC DST [-6 SRC6 DST6] [-s SEED] [-n COUNT] [-t SECONDS]
+             [-p PORT -P PATTERN_SEED]
   hostile.py -l DEV [-g GROUP] [-t SECONDS]
 
 Run in the sending namespace, as root (raw sockets, IP_HDRINCL). Each
@@ -11,6 +12,14 @@ each prints one line: "attack NAME: N packets". The receiver's kernel puts
 their payload in memory the CPU must not read (header split, a memory
 provider): whatever it does with them, it must not crash, warn or read it.
 The caller checks the kernel log and the receiver's own bytes.
+
+With -p, a last attack makes a TCP connection of its own to PORT (raw
+sockets: the caller drops the RSTs the sending stack would answer with,
+source ports 40000-40099) and sends it a tcp_pattern -L stream of seed
+PATTERN_SEED: segments out of order, repeated, overlapping, one byte long,
+with bad checksums, with an urgent pointer, among ACKs carrying SACK
+blocks; then whatever the receiver has not acked, in order, and FIN. The
+receiver must read the stream whole and right.
 
 With -l it is the receiving side's observer instead: it binds NFLOG group
 GROUP in copy-packet mode (so that nfnetlink_log copies what a rule logs)
@@ -58,6 +67,27 @@ def udp4(src, dst, sport, dport, body):
     hdr = struct.pack('!HHHH', sport, dport, 8 + len(body), 0)
     c = csum(pseudo + hdr + body) or 0xffff
     return hdr[:6] + struct.pack('!H', c) + body
+
+
+def tcp4(src, dst, sport, dport, seq, ack, flags, body=b'', opts=b'',
+         urg=0, bad_csum=False):
+    """A TCP header (checksummed, or deliberately not) and @body."""
+    hdr = struct.pack('!HHIIBBHHH', sport, dport, seq & 0xffffffff,
+                      ack & 0xffffffff, (20 + len(opts)) // 4 << 4, flags,
+                      65535, 0, urg) + opts
+    pseudo = struct.pack('!4s4sBBH', socket.inet_aton(src),
+                         socket.inet_aton(dst), 0, 6, len(hdr) + len(body))
+    c = csum(pseudo + hdr + body) ^ (0x5a5a if bad_csum else 0)
+    return hdr[:16] + struct.pack('!H', c) + hdr[18:] + body
+
+
+def pattern(seed, n):
+    """tcp_pattern's bytes: a length prefix, then the pattern of @seed."""
+    return struct.pack('!Q', n) + bytes(
+        ((o % 251) ^ ((o // 251) % 253) ^ seed) & 0xff for o in range(n))
+
+
+FIN, SYN, RST, PSH, ACK, URG = 1, 2, 4, 8, 16, 32
 
 
 class Peer:
@@ -169,6 +199,109 @@ class Peer:
         return 2
 
 
+    def tcp_recv(self, rx, sport, until):
+        """The next segment from the receiver to @sport: (seq, ack, flags)."""
+        while time.monotonic() < until:
+            try:
+                pkt = rx.recv(65536)
+            except socket.timeout:
+                return None
+            ihl = (pkt[0] & 15) * 4
+            if socket.inet_ntoa(pkt[12:16]) != self.a.dst:
+                continue
+            p, d, seq, ack, _, flags = struct.unpack_from('!HHIIBB', pkt, ihl)
+            if p == self.a.port and d == sport:
+                return seq, ack, flags
+        return None
+
+    def tcp_stream(self):
+        a = self.a
+        rx = socket.socket(socket.AF_INET, socket.SOCK_RAW,
+                           socket.IPPROTO_TCP)
+        rx.settimeout(0.2)
+        sport = 40000 + self.rnd.randrange(100)
+        data = pattern(a.pseed, self.rnd.randrange(20000, 50000))
+        isn = self.rnd.getrandbits(32)
+        sent = 0
+        end = time.monotonic() + 120
+
+        def out(seq, flags, body=b'', **kw):
+            nonlocal sent
+            self.send4(ip4(a.src, a.dst, 6,
+                           tcp4(a.src, a.dst, sport, a.port, seq, peer + 1,
+                                flags, body, **kw)))
+            sent += 1
+
+        # SYN: MSS 1400 and SACK permitted, no window scaling
+        peer, got = -1, None
+        while not got and time.monotonic() < end:
+            out(isn, SYN, opts=struct.pack('!BBHBBH', 2, 4, 1400, 1, 4, 2))
+            got = self.tcp_recv(rx, sport, time.monotonic() + 1)
+            if got and got[2] & (SYN | ACK) != SYN | ACK:
+                got = None
+        if not got:
+            print('attack tcp_stream: no SYN-ACK', flush=True)
+            return 1
+        peer = got[0]
+        base = isn + 1
+        out(base, ACK)
+
+        # The stream cut into segments of 1, 7 or 100-1400 bytes
+        segs, off = [], 0
+        while off < len(data):
+            n = self.rnd.choice([1, 7] + [self.rnd.randrange(100, 1400)] * 4)
+            segs.append((off, min(n, len(data) - off)))
+            off += n
+        sends = list(segs)
+        for off, n in segs:
+            r = self.rnd.random()
+            if r < 0.1:
+                sends.append((off, n))          # again
+            elif r < 0.2:                       # overlapping its neighbours
+                lo = max(0, off - self.rnd.randrange(1, 300))
+                sends.append((lo, min(len(data), off + n + 300,
+                                      lo + 1400) - lo))
+        self.rnd.shuffle(sends)
+        for k, (off, n) in enumerate(sends):
+            kw = {}
+            if k % 17 == 3:
+                kw['bad_csum'] = True
+            if k % 23 == 5 and n > 1:
+                kw['urg'] = self.rnd.randrange(1, n)
+            out(base + off, ACK | PSH | (URG if 'urg' in kw else 0),
+                data[off:off + n], **kw)
+            if k % 11 == 0:
+                # a bare ACK with SACK blocks of data the receiver never sent
+                blocks = b''.join(struct.pack(
+                    '!II', (peer + 1 + x) & 0xffffffff,
+                    (peer + 1 + x + y) & 0xffffffff) for x, y in
+                    ((self.rnd.randrange(1 << 20), self.rnd.randrange(1, 9000))
+                     for _ in range(3)))
+                out(base + off, ACK,
+                    opts=struct.pack('!BBBB', 1, 1, 5, 2 + len(blocks)) +
+                    blocks)
+        # Then what is not acked, in order, until all of it and FIN are
+        acked = base
+        while time.monotonic() < end:
+            got = self.tcp_recv(rx, sport, time.monotonic() + 0.3)
+            while got:
+                if got[2] & ACK and 0 < (got[1] - acked) & 0xffffffff < 1 << 30:
+                    acked = got[1]
+                got = self.tcp_recv(rx, sport, time.monotonic() + 0.05)
+            done = (acked - base) & 0xffffffff
+            if done > len(data):
+                break
+            if done == len(data):
+                out(base + len(data), FIN | ACK)
+                continue
+            for off in range(done, min(len(data), done + 8 * 1400), 1400):
+                out(base + off, ACK | PSH, data[off:off + 1400])
+        ok = (acked - base) & 0xffffffff == len(data) + 1
+        print(f'attack tcp_stream: {sent} packets, {len(data) - 8} bytes '
+              f'{"acked" if ok else "NOT acked"}', flush=True)
+        return 0 if ok else 1
+
+
 def nflog_bind(group):
     """A netfilter netlink socket bound to NFLOG @group, copying packets."""
     nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)
@@ -220,6 +353,8 @@ def main():
     p.add_argument('-s', dest='seed', type=int, default=1)
     p.add_argument('-n', dest='count', type=int, default=64)
     p.add_argument('-t', dest='time', type=float, default=60)
+    p.add_argument('-p', dest='port', type=int)
+    p.add_argument('-P', dest='pseed', type=int, default=0)
     a = p.parse_args()
     if a.listen:
         return listen(a)
@@ -231,7 +366,7 @@ def main():
     for name in ('icmp_timestamp', 'icmp_echo', 'udp_closed', 'frag4',
                  'trailer', 'v6'):
         peer.run(name, getattr(peer, name))
-    return 0
+    return peer.tcp_stream() if a.port else 0
 
 
 if __name__ == '__main__':

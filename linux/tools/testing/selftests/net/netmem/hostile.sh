@@ -8,11 +8,17 @@
 # frames: nftables (a raw payload match, conntrack state, NFLOG), iptables
 # (string, u32, NFLOG), tc ingress (u32; Debian's tc has no text ematch),
 # and an observer that takes NFLOG copies and captures the port with a
-# packet socket. Meanwhile devmem_rx receives two TCP
-# connections, one sending every write with MSG_OOB and one in 7-byte
-# writes, and checks every byte; hostile.py sends ICMP timestamps and
-# echoes, UDP to a closed port, overlapping and reordered IPv4 fragments,
-# frames with trailers and IPv6 fragments, from a seeded generator.
+# packet socket. Meanwhile devmem_rx receives three TCP
+# connections, one sending every write with MSG_OOB, one in 7-byte
+# writes and hostile.py's own, and checks every byte; hostile.py sends
+# ICMP timestamps and echoes, UDP to a closed port, overlapping and
+# reordered IPv4 fragments, frames with trailers and IPv6 fragments, from
+# a seeded generator, then its TCP stream in segments out of order,
+# repeated, overlapping, one byte long, with bad checksums and an urgent
+# pointer, among ACKs with SACK blocks.
+#
+# Then the same attacks run again while an io_uring zcrx takes the queue
+# (iou_zcrx hostile: urgent and 7-byte writes, every byte checked).
 #
 # Pass: the devmem bytes are right, the binding's pools are gone after the
 # unbind (devmem_rx checks), the rules saw the frames, and the harness
@@ -27,7 +33,7 @@ seed=${HOSTILE_SEED:-1}
 py="python3 $LIB_DIR/hostile.py"
 
 require_cmds ip ethtool iptables ip6tables nft tc python3
-require_progs tcp_pattern hds devmem_rx
+require_progs tcp_pattern hds devmem_rx iou_zcrx
 require_nsim udmabuf
 
 NSIM_ID_BASE=5000
@@ -65,7 +71,11 @@ step "nftables, iptables, tc"
 $IN_B $py -l "$DEV_B" -g 5 -t 600 > "$LIB_TMP/listen.out" 2>&1 &
 lpid=$!
 bg_pids+=($lpid)
-in_ns "$NS_B" "$LIB_DIR/devmem_rx" -l -i "$DEV_B" -q 0 -k 2 -p $port \
+# hostile.py's own TCP connection (raw sockets, source ports 40000-40099):
+# the sending stack must not reset it.
+in_ns "$NS_A" iptables -A OUTPUT -p tcp --sport 40000:40099 \
+	--tcp-flags RST RST -j DROP || { echo "# RST rule failed"; exit 1; }
+in_ns "$NS_B" "$LIB_DIR/devmem_rx" -l -i "$DEV_B" -q 0 -k 3 -p $port \
 	-s 9 -S 8 -b 256 > "$LIB_TMP/rx.out" 2>&1 &
 rpid=$!
 bg_pids+=($rpid)
@@ -74,7 +84,7 @@ in_ns "$NS_A" "$LIB_DIR/tcp_pattern" -c $ADDR_B -L -p $port -s 9 -t 120 \
 spid=$!
 bg_pids+=($spid)
 in_ns "$NS_A" $py -4 $ADDR_A $ADDR_B -6 $ADDR6_A $ADDR6_B -s "$seed" \
-	-n "$count" -t 300 > "$LIB_TMP/attack.out" 2>&1
+	-n "$count" -t 300 -p $port -P 9 > "$LIB_TMP/attack.out" 2>&1
 arc=$?
 wait $spid
 src=$?
@@ -88,11 +98,13 @@ printf '# %s\n' "$(cat "$LIB_TMP/attack.out")" "$(cat "$LIB_TMP/rx.out")" \
 	"$(cat "$LIB_TMP/listen.out")"
 
 result "hostile.py sent every attack" \
-	$([ $arc -eq 0 ] && [ "$(grep -c '^attack ' "$LIB_TMP/attack.out")" -eq 6 ]; echo $?)
+	$([ $arc -eq 0 ] && [ "$(grep -c '^attack ' "$LIB_TMP/attack.out")" -eq 7 ]; echo $?)
+grep -q '^attack tcp_stream: .* acked$' "$LIB_TMP/attack.out"
+result "TCP out of order, repeated, overlapping, 1-byte, bad checksum, urgent, SACK: all acked" $?
 rc=0
 [ $src -eq 0 ] && [ $rrc -eq 0 ] && grep -q "devmem_rx: done" "$LIB_TMP/rx.out" &&
 	! grep -q "FAIL" "$LIB_TMP/rx.out" || rc=1
-result "devmem: urgent and 7-byte writes under attack, every byte in band, pools gone" $rc
+result "devmem: urgent, 7-byte and the attack's TCP writes, every byte in band, pools gone" $rc
 
 # The rules ran on the frames: NFLOG copies and captures came in.
 read -r nflog _ pkts _ < <(sed -n 's/^listen: //p' "$LIB_TMP/listen.out")
@@ -103,6 +115,25 @@ in_ns "$NS_B" iptables -L INPUT -v -x -n | sed 's/^/# /'
 in_ns "$NS_B" nft list table inet hostile | grep counter | sed 's/^/# /'
 in_ns "$NS_B" tc -s filter show dev "$DEV_B" ingress | grep -c "^filter" |
 	sed 's/^/# tc filters: /'
+
+# The same attacks (another seed) while a zcrx takes the queue: io_uring
+# zero-copy receive of urgent and 7-byte writes, every byte checked.
+in_ns "$NS_A" $py -4 $ADDR_A $ADDR_B -6 $ADDR6_A $ADDR6_B -s "$((seed + 1))" \
+	-n "$count" -t 300 > "$LIB_TMP/attack2.out" 2>&1 &
+apid=$!
+bg_pids+=($apid)
+$IN_B "$LIB_DIR/iou_zcrx" -i "$DEV_B" -q 0 -Q 1 -n "/run/netns/$NS_A" \
+	-a "$ADDR_B" -p $((port + 10)) -P $((port + 11)) hostile \
+	> "$LIB_TMP/zc.out" 2>&1
+zrc=$?
+wait $apid
+arc=$?
+step "attacks and zcrx transfer"
+printf '# %s\n' "$(cat "$LIB_TMP/attack2.out")" "$(cat "$LIB_TMP/zc.out")"
+[ $arc -eq 0 ] && [ "$(grep -c '^attack ' "$LIB_TMP/attack2.out")" -eq 6 ]
+result "hostile.py sent every attack again, at a zcrx" $?
+[ $zrc -eq 0 ] && grep -q "^CASE pass hostile" "$LIB_TMP/zc.out"
+result "zcrx: urgent and 7-byte writes under attack, every byte in band, nothing left" $?
 
 echo "# total: ${SECONDS}s"
 exit $ret

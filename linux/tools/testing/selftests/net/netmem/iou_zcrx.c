@@ -3,8 +3,8 @@
  * io_uring zero-copy receive (zcrx) on the netdevsim datapath.
  *
  *   iou_zcrx -i DEV -q QUEUE -n NETNS_PATH -a ADDR -p PORT -P FB_PORT
- *	      [-O HDS_OFF_CMD -o HDS_ON_CMD] [-D DELETE_CMD] [-s SEED]
- *	      [-m MIB] [-F FUZZ_SECS] [-S FUZZ_SEED] CASE...
+ *	      [-O HDS_OFF_CMD -o HDS_ON_CMD] [-D DELETE_CMD] [-R RESTART_CMD]
+ *	      [-s SEED] [-m MIB] [-F FUZZ_SECS] [-S FUZZ_SEED] CASE...
  *
  * One process runs every CASE given (a process launch costs seconds under
  * emulation). The receiver is this process, in the namespace of DEV; each
@@ -34,6 +34,13 @@
  *		n = 1, 2, ... until the call succeeds untouched; each failure
  *		ends in -ENOMEM or -EFAULT with nothing left behind, and the
  *		last registration receives (needs CONFIG_FAULT_INJECTION)
+ *   hostile	urgent and 7-byte writes, while hostile.sh attacks
+ *   exitlive	(reproduces an open bug; not run by iou_zcrx.sh) a process
+ *		exits with RECV_ZC armed on a flow still sending
+ *   uid	a zcrx registered by a user without CAP_IPC_LOCK outlives
+ *		its process through an export
+ *   restart	the queue restarted twice (RESTART_CMD) with buffers held:
+ *		the stream goes on, the held buffers keep their bytes
  *   len	RECV_ZC with a length ends with exactly that many bytes;
  *		the next request goes on from there
  *   bindrace	registrations while SYNs with data keep coming to the
@@ -73,6 +80,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -165,7 +173,7 @@ static_assert(NETDEV_A_QUEUE_IO_URING == 6, "queue io-uring");
 			 IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_CQE32)
 
 static const char *cfg_ifname, *cfg_netns, *cfg_addr;
-static const char *cfg_hds_off, *cfg_hds_on, *cfg_delete;
+static const char *cfg_hds_off, *cfg_hds_on, *cfg_delete, *cfg_restart;
 static int cfg_queue = -1, cfg_port = 9600, cfg_fb_port = 9599;
 static unsigned int cfg_seed;
 static unsigned long cfg_mib = 8;
@@ -897,6 +905,20 @@ static bool transfer(struct zc *z, int port, uint64_t len, size_t wsize,
 	       st.returned + st.nheld == st.cqes;
 }
 
+static const char *errname(int e);
+
+/* zc_open() that reports a failed registration as @what's failure */
+static bool zc_open_checked(struct zc *z, const struct zc_opts *o,
+			    const char *what)
+{
+	int ret = zc_open(z, o);
+
+	check(!ret, "%s: %s", what, errname(ret));
+	if (ret)
+		zc_close(z);
+	return !ret;
+}
+
 /* ------------------------------------------------------------ cases */
 
 static const struct zc_opts default_opts = {
@@ -912,7 +934,6 @@ static struct zc_opts opts_for(int queue)
 	return o;
 }
 
-static const char *errname(int e);
 
 static void case_query(void)
 {
@@ -1587,15 +1608,10 @@ static void case_overflow(void)
 	struct stream st = {};
 	struct zc z;
 	bool ok;
-	int ret;
 
 	o.cq_entries = 4;
-	ret = zc_open(&z, &o);
-	check(!ret, "registration with a CQ of 4: %s", errname(ret));
-	if (ret) {
-		zc_close(&z);
+	if (!zc_open_checked(&z, &o, "registration with a CQ of 4"))
 		return;
-	}
 	ok = transfer(&z, cfg_port, 512 << 10, 65536, 1000, &st);
 	check(ok && st.enospc > 0,
 	      "CQ overflow: %llu final -ENOSPC CQEs, re-armed, %llu bytes, none lost",
@@ -1701,12 +1717,8 @@ static void case_close(void)
 	bool ok;
 	int ret;
 
-	ret = zc_open(&z, &o);
-	check(!ret, "registration: %s", errname(ret));
-	if (ret) {
-		zc_close(&z);
+	if (!zc_open_checked(&z, &o, "registration"))
 		return;
-	}
 	ok = midstream(&z, cfg_port, &st, &pid, 256 << 10);
 	check(ok, "256 KiB received and checked, 16 buffers held");
 	/* the ring goes with buffers held and the multishot armed */
@@ -1831,12 +1843,8 @@ static void fail_nth_export(void)
 	struct zc z;
 
 	o.nodev = true;
-	ret = zc_open(&z, &o);
-	check(!ret, "EXPORT: NODEV registration: %s", errname(ret));
-	if (ret) {
-		zc_close(&z);
+	if (!zc_open_checked(&z, &o, "EXPORT: NODEV registration"))
 		return;
-	}
 	fds0 = count_fds();
 	for (n = 1; n <= 2000; n++) {
 		memset(&ctrl, 0, sizeof(ctrl));
@@ -1897,7 +1905,8 @@ static void fail_nth_export(void)
  * RECV_ZC on the bound queue with the n-th fault site of each submit or
  * wait failing, n = 1, 2, ... (back to 1 once a round hit no fault): a
  * request that fails ends with -ENOMEM or -EFAULT and is armed again; the
- * 1 MiB stream must come whole, every byte right.
+ * 1 MiB stream must come whole, every byte right. With @die, no fault:
+ * the process exits mid-stream after @secs / 2, everything left open.
  */
 static void fail_nth_recv(double secs, bool die)
 {
@@ -1905,16 +1914,12 @@ static void fail_nth_recv(double secs, bool die)
 	struct zc_opts o = opts_for(cfg_queue);
 	double t_end = now() + secs;
 	struct stream st = {};
-	int lfd, ret;
+	int lfd;
 	pid_t pid;
 	struct zc z;
 
-	ret = zc_open(&z, &o);
-	check(!ret, "RECV_ZC: registration: %s", errname(ret));
-	if (ret) {
-		zc_close(&z);
+	if (!zc_open_checked(&z, &o, "RECV_ZC: registration"))
 		return;
-	}
 	/* one that dies must still be receiving when it does */
 	st.want = die ? 256 << 20 : 1 << 20;
 	lfd = listen_on(cfg_port);
@@ -1925,7 +1930,8 @@ static void fail_nth_recv(double secs, bool die)
 	while (!st.eof && !st.bad && now() < t_end) {
 		struct io_uring_sqe *sqe;
 
-		fail_nth_arm(n);
+		if (!die)
+			fail_nth_arm(n);
 		sqe = st.armed ? NULL : io_uring_get_sqe(&z.ring);
 		if (sqe) {
 			/* A submit that fails leaves the SQE queued */
@@ -1941,7 +1947,7 @@ static void fail_nth_recv(double secs, bool die)
 			reap(&z, &st, 100);
 			reap_soft = false;
 		}
-		fail_nth_hit = fail_nth_disarm();
+		fail_nth_hit = !die && fail_nth_disarm();
 		injected += fail_nth_hit;
 		n = fail_nth_hit ? n + 1 : 1;
 		if (die && now() > t_end - secs / 2)
@@ -1971,7 +1977,6 @@ static void fail_nth_recv(double secs, bool die)
 static void case_failnth(void)
 {
 	struct zc_opts o = opts_for(cfg_queue);
-	pid_t pid;
 
 	if (!fail_nth_setup()) {
 		check(false, "%s: %s", FAIL_NTH, strerror(errno));
@@ -1985,20 +1990,27 @@ static void case_failnth(void)
 	fail_nth_loop("NODEV", &o, false);
 	fail_nth_export();
 	fail_nth_recv(60, false);
-	/* The same in a child that exits mid-stream, everything open */
+}
+
+/*
+ * Not run by iou_zcrx.sh: it reproduces an open bug. A process exits with
+ * a multishot RECV_ZC armed on a flow whose peer is still sending (its
+ * window full, the peer blocked): the zcrx, its pool and the socket stay
+ * until the peer goes away. No fault injection is needed; killing the
+ * peer first, or closing the socket in the process (case close), is clean.
+ */
+static void case_exitlive(void)
+{
+	pid_t pid;
+
 	fflush(stdout);
 	pid = fork();
 	if (!pid) {
-		/* fail-nth is per thread: the child arms its own */
-		close(fail_nth_fd);
-		fail_nth_fd = -1;
-		if (!fail_nth_setup())
-			_exit(1);
 		fail_nth_recv(20, true);
 		_exit(1);
 	}
 	reap_child(pid, false);
-	nothing_left(pin_base, 10, "RECV_ZC under fault injection, the process gone");
+	nothing_left(pin_base, 10, "process gone with RECV_ZC armed on a live flow");
 }
 
 /* Packets of @queue split into header and payload buffers */
@@ -2008,6 +2020,192 @@ static uint64_t queue_split_packets(int queue)
 
 	snprintf(name, sizeof(name), "rx%d_hds_packets", queue);
 	return ethtool_stat_of(cfg_ifname, name);
+}
+
+/*
+ * The queue restarted twice with 16 buffers held: each restart makes a new
+ * page_pool on the zcrx, the old ones wait for the held buffers. The stream
+ * goes on through the new pool, the held buffers keep their bytes, and
+ * when they go back every pool goes (no warning about buffers in flight).
+ */
+static void case_restart(void)
+{
+	struct zc_opts o = opts_for(cfg_queue);
+	double t_end = now() + 60;
+	struct stream st;
+	struct pools p;
+	uint64_t upto;
+	int i;
+	pid_t pid;
+	struct zc z;
+
+	if (!cfg_restart) {
+		check(false, "restart: no -R command");
+		return;
+	}
+	if (!zc_open_checked(&z, &o, "restart: registration"))
+		return;
+	check(midstream(&z, cfg_port, &st, &pid, 256 << 10),
+	      "256 KiB received and checked, 16 buffers held");
+	for (i = 0; i < 2; i++)
+		if (system(cfg_restart))
+			check(false, "%s failed", cfg_restart);
+	zcrx_pools(&p);
+	check(p.count >= 2,
+	      "two restarts with buffers held: %d zcrx pools, %llu buffers in flight",
+	      p.count, (unsigned long long)p.inflight);
+	upto = st.got + (256 << 10);
+	while (st.got < upto && !st.bad && now() < t_end) {
+		reap(&z, &st, 200);
+		if (!st.armed)
+			arm(&z, &st, 0);
+	}
+	check(st.got >= upto && !st.bad,
+	      "restart: 256 KiB more through the new pool, every byte right");
+	check(st.nheld == 16 && held_intact(&st, &z),
+	      "restart: the 16 held buffers kept their bytes");
+	check(return_held(&st, &z), "restart: held buffers returned");
+	close(st.fd);
+	reap_child(pid, true);
+	zc_close(&z);
+	nothing_left(pin_base, 10, "restarted queue, ring closed");
+}
+
+/*
+ * Beside a hostile peer (hostile.sh attacks the port meanwhile): a stream
+ * whose every write ends in an urgent byte, and one in 7-byte writes, into
+ * the zcrx on the queue; every byte checked, nothing left after.
+ */
+static void case_hostile(void)
+{
+	struct zc_opts o = opts_for(cfg_queue);
+	bool ok;
+	struct zc z;
+
+	if (!zc_open_checked(&z, &o, "hostile: registration"))
+		return;
+	send_urgent = true;
+	ok = transfer(&z, cfg_port, 512 << 10, 9973, 0, NULL);
+	send_urgent = false;
+	check(ok, "hostile: 512 KiB, each write MSG_OOB: all in band, every byte right");
+	ok = transfer(&z, cfg_port, 30011, 7, 0, NULL);
+	check(ok, "hostile: 30011 bytes in 7-byte writes, every byte right");
+	zc_close(&z);
+	nothing_left(pin_base, 10, "hostile");
+}
+
+/* Send fd @fd over unix socket @sk */
+static void send_fd(int sk, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = {};
+	struct iovec iov = { .iov_base = "z", .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (sendmsg(sk, &msg, 0) != 1)
+		error(1, errno, "sendmsg SCM_RIGHTS");
+}
+
+/* An fd from unix socket @sk, or -1 */
+static int recv_fd(int sk)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = {}, c;
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm;
+	int fd = -1;
+
+	if (recvmsg(sk, &msg, 0) != 1)
+		return -1;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (cm && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+/*
+ * The user and the mm a zcrx charges its pinned pages to outlive the
+ * process that registered it: a child running as uid 65534 with
+ * CAP_NET_ADMIN but without CAP_IPC_LOCK (so the pages are charged to that
+ * user) registers a NODEV zcrx, exports it, hands the fd over and exits.
+ * The zcrx then lives on in the export alone: imported here, flushed,
+ * closed last. KASAN catches a charge given back to a freed user_struct.
+ */
+static void case_uid(void)
+{
+	struct io_uring_zcrx_ifq_reg reg = {};
+	struct io_uring ring2;
+	int sk[2], zfd, ret;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sk))
+		error(1, errno, "socketpair");
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		struct __user_cap_header_struct h = {
+			.version = _LINUX_CAPABILITY_VERSION_3,
+		};
+		struct __user_cap_data_struct d[2] = {};
+		struct zc_opts o = opts_for(cfg_queue);
+		struct zcrx_ctrl ctrl = { .op = ZCRX_CTRL_EXPORT };
+		struct zc z;
+
+		close(sk[0]);
+		/* uid 65534, CAP_NET_ADMIN only */
+		if (prctl(PR_SET_KEEPCAPS, 1) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(10);
+		d[CAP_NET_ADMIN / 32].effective = 1U << (CAP_NET_ADMIN % 32);
+		d[CAP_NET_ADMIN / 32].permitted = 1U << (CAP_NET_ADMIN % 32);
+		if (syscall(SYS_capset, &h, d))
+			_exit(11);
+		o.nodev = true;
+		o.area_len = 32 << 10;
+		if (zc_open(&z, &o))
+			_exit(12);
+		ctrl.zcrx_id = z.id;
+		if (io_uring_register_raw(z.ring.ring_fd,
+					  IORING_REGISTER_ZCRX_CTRL, &ctrl, 0))
+			_exit(13);
+		send_fd(sk[1], ctrl.zc_export.zcrx_fd);
+		_exit(0);	/* the ring goes with the process */
+	}
+	close(sk[1]);
+	zfd = recv_fd(sk[0]);
+	close(sk[0]);
+	check(reap_child(pid, false) && zfd >= 0,
+	      "uid 65534 without CAP_IPC_LOCK: registered, exported, gone");
+	if (zfd < 0)
+		return;
+	usleep(200000);	/* the child's ring is torn down meanwhile */
+	if (ring_init(&ring2, RING_FLAGS, 0))
+		error(1, 0, "ring");
+	reg.flags = ZCRX_REG_IMPORT;
+	reg.if_idx = zfd;
+	ret = io_uring_register_raw(ring2.ring_fd, IORING_REGISTER_ZCRX_IFQ,
+				    &reg, 1);
+	check(!ret, "import of the zcrx of a process gone: %s", errname(ret));
+	if (!ret) {
+		struct zcrx_ctrl c2 = { .zcrx_id = reg.zcrx_id,
+					.op = ZCRX_CTRL_FLUSH_RQ };
+
+		ret = io_uring_register_raw(ring2.ring_fd,
+					    IORING_REGISTER_ZCRX_CTRL, &c2, 0);
+		check(!ret, "FLUSH_RQ through it: %s", errname(ret));
+	}
+	io_uring_queue_exit(&ring2);
+	close(zfd);	/* the last user: the zcrx goes, uncharging the user */
 }
 
 /*
@@ -2023,16 +2221,12 @@ static void case_len(void)
 	double t_end = now() + 60;
 	struct stream st = {};
 	unsigned int i;
-	int lfd, ret;
+	int lfd;
 	pid_t pid;
 	struct zc z;
 
-	ret = zc_open(&z, &o);
-	check(!ret, "len: registration: %s", errname(ret));
-	if (ret) {
-		zc_close(&z);
+	if (!zc_open_checked(&z, &o, "len: registration"))
 		return;
-	}
 	lfd = listen_on(cfg_port);
 	pid = sender(cfg_port, want, 9973, cfg_seed ^ 5u);
 	st.fd = accept_one(lfd);
@@ -2152,18 +2346,13 @@ static void case_delete(void)
 	double t_end;
 	struct zc z;
 	pid_t pid;
-	int ret;
 
 	if (!cfg_delete) {
 		check(false, "delete: no -D command");
 		return;
 	}
-	ret = zc_open(&z, &o);
-	check(!ret, "registration: %s", errname(ret));
-	if (ret) {
-		zc_close(&z);
+	if (!zc_open_checked(&z, &o, "registration"))
 		return;
-	}
 	check(midstream(&z, cfg_port, &st, &pid, 256 << 10),
 	      "256 KiB received and checked, 16 buffers held");
 	printf("# %s\n", cfg_delete);
@@ -2754,7 +2943,7 @@ int main(int argc, char **argv)
 {
 	int c, i, nqueues = 4;
 
-	while ((c = getopt(argc, argv, "i:q:n:a:p:P:O:o:D:s:m:Q:F:S:")) != -1) {
+	while ((c = getopt(argc, argv, "i:q:n:a:p:P:O:o:D:R:s:m:Q:F:S:")) != -1) {
 		switch (c) {
 		case 'i':
 			cfg_ifname = optarg;
@@ -2782,6 +2971,9 @@ int main(int argc, char **argv)
 			break;
 		case 'D':
 			cfg_delete = optarg;
+			break;
+		case 'R':
+			cfg_restart = optarg;
 			break;
 		case 's':
 			cfg_seed = strtoul(optarg, NULL, 0) & 0xff;
@@ -2848,6 +3040,14 @@ int main(int argc, char **argv)
 			case_close();
 		} else if (!strcmp(name, "failnth")) {
 			case_failnth();
+		} else if (!strcmp(name, "exitlive")) {
+			case_exitlive();
+		} else if (!strcmp(name, "hostile")) {
+			case_hostile();
+		} else if (!strcmp(name, "uid")) {
+			case_uid();
+		} else if (!strcmp(name, "restart")) {
+			case_restart();
 		} else if (!strcmp(name, "len")) {
 			case_len();
 		} else if (!strcmp(name, "bindrace")) {

@@ -42,6 +42,9 @@ if [ "${ZCRX_SWIOTLB:-0}" = 1 ]; then
 		 echo \"# swiotlb slabs in use: \$n\" && [ \$n -eq 0 ]"
 fi
 
+# The restart case: netdevsim restarts the queue (new page_pool)
+restart_cmd="echo $q > /sys/kernel/debug/netdevsim/netdevsim$ID_B/ports/0/queue_reset"
+
 # rxq_bytes QUEUE: bytes received on QUEUE of port B
 rxq_bytes() {
 	nsim_stats "$NS_B" "$DEV_B"
@@ -56,7 +59,8 @@ run() {
 	$IN_B "$zc" -i "$DEV_B" -q $q -Q $queues -n "/run/netns/$NS_A" \
 		-a "$ADDR_B" -p $port -P $fb_port \
 		-O "$LIB_DIR/hds $DEV_B off" -o "$LIB_DIR/hds $DEV_B on" \
-		-D "$del_cmd" -m 4 -F "$fuzz_secs" -S "$fuzz_seed" "$@" \
+		-D "$del_cmd" -R "$restart_cmd" -m 4 -F "$fuzz_secs" \
+		-S "$fuzz_seed" "$@" \
 		> "$LIB_TMP/out" 2>&1
 	rc=$?
 	cat "$LIB_TMP/out"
@@ -101,7 +105,7 @@ result "rx, dmabuf: their 5 MiB of payload came in on queue $q" $?
 
 # The copy fallback: the flow on queue 0
 f0=$(rxq_bytes 0)
-run nodev fallback refill overflow close len
+run nodev fallback refill overflow close len restart uid
 f1=$(rxq_bytes 0)
 echo "# queue 0 received $((f1 - f0)) bytes"
 [ $((f1 - f0)) -ge $((1 << 20)) ]
