@@ -774,6 +774,31 @@ static bool send_urgent;
 static bool sender_quiet;
 
 /*
+ * Fork a child into the peer namespace: the child's pid, or 0 in the child.
+ * The child holds no ring, socket or dma-buf of the receiver (their
+ * lifetime is what the cases test; the ring mappings are MADV_DONTFORK).
+ */
+static pid_t fork_to_peer(void)
+{
+	pid_t pid;
+	int fd, ns;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		error(1, errno, "fork");
+	if (pid)
+		return pid;
+	for (fd = 3; fd < 1024; fd++)
+		close(fd);
+	ns = open(cfg_netns, O_RDONLY);
+	if (ns < 0 || setns(ns, CLONE_NEWNET))
+		error(1, errno, "setns %s", cfg_netns);
+	close(ns);
+	return 0;
+}
+
+/*
  * Fork a sender: into the peer namespace, connect to @port, send @len
  * bytes of the pattern of @seed in writes of @wsize, close.
  */
@@ -783,24 +808,12 @@ static pid_t sender(int port, uint64_t len, size_t wsize, unsigned int seed)
 	uint64_t off = 0;
 	uint8_t *buf;
 	pid_t pid;
-	int fd, ns;
 	size_t i;
+	int fd;
 
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		error(1, errno, "fork");
+	pid = fork_to_peer();
 	if (pid)
 		return pid;
-	/* Hold no ring, socket or dma-buf of the receiver: their lifetime
-	 * is what the cases test. The ring mappings are MADV_DONTFORK.
-	 */
-	for (fd = 3; fd < 1024; fd++)
-		close(fd);
-	ns = open(cfg_netns, O_RDONLY);
-	if (ns < 0 || setns(ns, CLONE_NEWNET))
-		error(1, errno, "setns %s", cfg_netns);
-	close(ns);
 	buf = malloc(wsize + PERIOD);
 	if (!buf)
 		error(1, errno, "malloc");
@@ -2270,20 +2283,11 @@ static pid_t syn_flood(int port)
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	static char payload[1400];
 	pid_t pid;
-	int fd, ns;
+	int fd;
 
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		error(1, errno, "fork");
+	pid = fork_to_peer();
 	if (pid)
 		return pid;
-	for (fd = 3; fd < 1024; fd++)
-		close(fd);
-	ns = open(cfg_netns, O_RDONLY);
-	if (ns < 0 || setns(ns, CLONE_NEWNET))
-		error(1, errno, "setns %s", cfg_netns);
-	close(ns);
 	/* client on (1), data in the SYN without a cookie (4) */
 	write_str("/proc/sys/net/ipv4/tcp_fastopen", "5");
 	a.sin_port = htons(port);
