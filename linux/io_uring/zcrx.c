@@ -84,6 +84,7 @@ static_assert(offsetof(struct zcrx_ctrl, zc_flush) == 24);
  * @nia: the buffers as net_iovs; nia.priv is the area
  * @user_refs: references user space holds on each buffer
  * @dma: DMA address of each buffer for the device, if there is one
+ * @nr_mapped: user memory: how many of @dma are mapped (0 is a valid address)
  * @pages: user memory: the pinned pages, one per buffer
  * @dmabuf: dma-buf memory: the dma-buf
  * @attach: its attachment to the device's DMA device
@@ -96,7 +97,7 @@ struct io_zcrx_area {
 	struct net_iov_area		nia;
 	atomic_t			*user_refs;
 	dma_addr_t			*dma;
-	u32				nr_mapped;	/* of @dma */
+	u32				nr_mapped;
 	struct page			**pages;
 	struct dma_buf			*dmabuf;
 	struct dma_buf_attachment	*attach;

@@ -98,12 +98,12 @@ result "devmem: linear fallback for part of a 1 MiB stream, every byte checked" 
 verdict hold && [ $src -eq 0 ] && [ $rrc -eq 0 ]
 result "devmem: close with tokens outstanding, unbind: pools gone, nothing in flight" $?
 
-# The uAPI fuzzer, FUZZ_SECS (60) seconds from FUZZ_SEED (1): devmem_rx -z
+# The uAPI fuzzer, FUZZ_SECS (30) seconds from FUZZ_SEED (1): devmem_rx -z
 # against a sender that reconnects as long as the fuzzer runs (it closes
 # connections early).
 fconns="65536/1448,300007/9973,1/1,1048576/65536,20000/4096"
 in_ns "$NS_B" "$LIB_DIR/devmem_rx" -l -i "$DEV_B" -q $q -p $port -s 7 \
-	-z "${FUZZ_SECS:-60}" -Z "${FUZZ_SEED:-1}" > "$LIB_TMP/fuzz.out" 2>&1 &
+	-z "${FUZZ_SECS:-30}" -Z "${FUZZ_SEED:-1}" > "$LIB_TMP/fuzz.out" 2>&1 &
 fpid=$!
 bg_pids+=($fpid)
 while :; do

@@ -18,8 +18,9 @@ sockets: the caller drops the RSTs the sending stack would answer with,
 source ports 40000-40099) and sends it a tcp_pattern -L stream of seed
 PATTERN_SEED: segments out of order, repeated, overlapping, one byte long,
 with bad checksums, with an urgent pointer, among ACKs carrying SACK
-blocks; then whatever the receiver has not acked, in order, and FIN. The
-receiver must read the stream whole and right.
+blocks; then whatever the receiver has not acked, in order, and FIN, and
+it acks the receiver's FIN. The receiver must read the stream whole and
+right.
 
 With -l it is the receiving side's observer instead: it binds NFLOG group
 GROUP in copy-packet mode (so that nfnetlink_log copies what a rule logs)
@@ -297,9 +298,22 @@ class Peer:
             for off in range(done, min(len(data), done + 8 * 1400), 1400):
                 out(base + off, ACK | PSH, data[off:off + 1400])
         ok = (acked - base) & 0xffffffff == len(data) + 1
+        # The receiver closes once it read the stream: ACK its FIN as a
+        # peer does, or its socket lingers (LAST_ACK) with what it holds.
+        closed = False
+        while ok and not closed and time.monotonic() < end + 90:
+            got = self.tcp_recv(rx, sport, time.monotonic() + 0.5)
+            if got and got[2] & FIN:
+                self.send4(ip4(a.src, a.dst, 6,
+                               tcp4(a.src, a.dst, sport, a.port,
+                                    base + len(data) + 1, got[0] + 1, ACK)))
+                sent += 1
+                closed = True
         print(f'attack tcp_stream: {sent} packets, {len(data) - 8} bytes '
-              f'{"acked" if ok else "NOT acked"}', flush=True)
-        return 0 if ok else 1
+              f'{"acked" if ok else "NOT acked"}'
+              f'{", closed" if closed else ", receiver never closed"}',
+              flush=True)
+        return 0 if ok and closed else 1
 
 
 def nflog_bind(group):

@@ -35,8 +35,8 @@
  *		ends in -ENOMEM or -EFAULT with nothing left behind, and the
  *		last registration receives (needs CONFIG_FAULT_INJECTION)
  *   hostile	urgent and 7-byte writes, while hostile.sh attacks
- *   exitlive	(reproduces an open bug; not run by iou_zcrx.sh) a process
- *		exits with RECV_ZC armed on a flow still sending
+ *   exitlive	a process exits with RECV_ZC armed on a flow still
+ *		sending: nothing of it is left
  *   uid	a zcrx registered by a user without CAP_IPC_LOCK outlives
  *		its process through an export
  *   restart	the queue restarted twice (RESTART_CMD) with buffers held:
@@ -946,7 +946,6 @@ static struct zc_opts opts_for(int queue)
 	o.queue = queue;
 	return o;
 }
-
 
 static void case_query(void)
 {
@@ -1931,15 +1930,22 @@ static void fail_nth_recv(double secs, bool die)
 	pid_t pid;
 	struct zc z;
 
-	if (!zc_open_checked(&z, &o, "RECV_ZC: registration"))
-		return;
-	/* one that dies must still be receiving when it does */
+	/* One that dies must still be receiving when it does. The sender is
+	 * forked before the ring exists: a child forked later may keep the
+	 * ring's mappings, and with them the ring (and its request, and the
+	 * socket whose full window blocks that child).
+	 */
 	st.want = die ? 256 << 20 : 1 << 20;
 	lfd = listen_on(cfg_port);
 	pid = sender(cfg_port, st.want, 65536, cfg_seed ^ 7u);
 	st.fd = accept_one(lfd);
 	close(lfd);
 	st.seed = (cfg_seed ^ 7u) & 0xff;
+	if (!zc_open_checked(&z, &o, "RECV_ZC: registration")) {
+		reap_child(pid, true);
+		close(st.fd);
+		return;
+	}
 	while (!st.eof && !st.bad && now() < t_end) {
 		struct io_uring_sqe *sqe;
 
@@ -1978,8 +1984,10 @@ static void fail_nth_recv(double secs, bool die)
 	}
 	reap_child(pid, true);
 	close(st.fd);
-	printf("# RECV_ZC: %u faults injected, %u requests ended early: %u with -ENOMEM or -EFAULT, %u other; %llu/%llu bytes\n",
-	       injected, ended, enomem, other, (unsigned long long)st.got,
+	printf("# RECV_ZC: %u faults injected, %u requests ended early: ",
+	       injected, ended);
+	printf("%u with -ENOMEM or -EFAULT, %u other; %llu/%llu bytes\n",
+	       enomem, other, (unsigned long long)st.got,
 	       (unsigned long long)st.want);
 	check(st.eof && !st.bad && st.got == st.want && injected && !other,
 	      "RECV_ZC under fault injection: the stream whole, every byte right");
@@ -2006,11 +2014,9 @@ static void case_failnth(void)
 }
 
 /*
- * Not run by iou_zcrx.sh: it reproduces an open bug. A process exits with
- * a multishot RECV_ZC armed on a flow whose peer is still sending (its
- * window full, the peer blocked): the zcrx, its pool and the socket stay
- * until the peer goes away. No fault injection is needed; killing the
- * peer first, or closing the socket in the process (case close), is clean.
+ * A process exits with a multishot RECV_ZC armed on a flow whose peer is
+ * still sending (its window full, the peer blocked), ring, request and
+ * socket left open: the exit must tear it all down, the peer gets a reset.
  */
 static void case_exitlive(void)
 {
@@ -2324,7 +2330,7 @@ static void case_bindrace(void)
 	rx0 = queue_split_packets(cfg_queue);
 	pid = syn_flood(cfg_port);
 	usleep(200000);
-	for (i = 0; i < 16; i++) {
+	for (i = 0; i < 8; i++) {
 		ret = zc_open(&z, &o);
 		check(!ret, "registration %u under a SYN flood: %s", i,
 		      errname(ret));
@@ -2781,7 +2787,8 @@ static void fuzz_session(struct fuzz *f, struct zc *z, int port,
 					continue;
 				if ((zq->off & IORING_ZCRX_AREA_MASK) != z->token ||
 				    off + res > z->area_len) {
-					check(false, "fuzz: CQE of %d bytes at 0x%llx, area token 0x%llx, %zu bytes",
+					check(false,
+					      "fuzz: CQE of %d bytes at 0x%llx, token 0x%llx, area %zu",
 					      res, (unsigned long long)zq->off,
 					      (unsigned long long)z->token,
 					      z->area_len);
@@ -2793,7 +2800,8 @@ static void fuzz_session(struct fuzz *f, struct zc *z, int port,
 				bad = verified ?
 				      verify(st.seed, got, z->area + off, res) : -1;
 				if (bad >= 0) {
-					check(false, "fuzz: stream byte %llu (area offset %llu) is 0x%02x, want 0x%02x; episode %lu",
+					check(false,
+					      "fuzz: byte %llu (area %llu) 0x%02x, want 0x%02x, episode %lu",
 					      (unsigned long long)got + bad,
 					      (unsigned long long)off + bad,
 					      z->area[off + bad],
@@ -2885,7 +2893,8 @@ static void fuzz_episode(struct fuzz *f, int nqueues, double t_end)
 		    reg.offsets.rqes + 16ULL * reg.rq_entries > z.rq_len ||
 		    reg.offsets.head + 4 > reg.offsets.rqes ||
 		    reg.offsets.tail + 4 > reg.offsets.rqes) {
-			check(false, "fuzz: registered with outputs: %u entries, head %u tail %u rqes %u",
+			check(false,
+			      "fuzz: registered: %u entries, head %u tail %u rqes %u",
 			      reg.rq_entries, reg.offsets.head,
 			      reg.offsets.tail, reg.offsets.rqes);
 			f->bad++;
