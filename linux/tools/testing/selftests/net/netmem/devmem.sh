@@ -12,6 +12,8 @@
 # Under emulation process launches, device setup and binds cost far more
 # than the payload: one devmem_rx (one binding) and one tcp_pattern sender
 # serve every case, each connection with its own size and write size.
+# Then the uAPI fuzzer runs twice, the second time while both devices are
+# deleted at a moment drawn from its seed.
 
 source "$(dirname "$0")/lib.sh"
 
@@ -100,29 +102,45 @@ result "devmem: close with tokens outstanding, unbind: pools gone, nothing in fl
 
 # The uAPI fuzzer, FUZZ_SECS (30) seconds from FUZZ_SEED (1): devmem_rx -z
 # against a sender that reconnects as long as the fuzzer runs (it closes
-# connections early).
+# connections early). fuzz [ARGS...]: one such run, its output in
+# $LIB_TMP/fuzz.out, its exit code in $frc.
 fconns="65536/1448,300007/9973,1/1,1048576/65536,20000/4096"
-in_ns "$NS_B" "$LIB_DIR/devmem_rx" -l -i "$DEV_B" -q $q -p $port -s 7 \
-	-z "${FUZZ_SECS:-30}" -Z "${FUZZ_SEED:-1}" > "$LIB_TMP/fuzz.out" 2>&1 &
-fpid=$!
-bg_pids+=($fpid)
-while :; do
-	in_ns "$NS_A" "$tp" -c $ADDR_B -L -p $port -n "$fconns" -s 7 -t 300 \
-		> /dev/null 2>&1
-	sleep 0.5
-done &
-lpid=$!
-bg_pids+=($lpid)
-wait $fpid
-frc=$?
-# The sender the loop runs now, then the loop (which would start another)
-pkill -P $lpid
-kill $lpid
-wait $lpid 2>/dev/null
-cat "$LIB_TMP/fuzz.out"
+fuzz() {
+	in_ns "$NS_B" "$LIB_DIR/devmem_rx" -l -i "$DEV_B" -q $q -p $port -s 7 \
+		-z "${FUZZ_SECS:-30}" -Z "${FUZZ_SEED:-1}" "$@" \
+		> "$LIB_TMP/fuzz.out" 2>&1 &
+	fpid=$!
+	bg_pids+=($fpid)
+	while :; do
+		in_ns "$NS_A" "$tp" -c $ADDR_B -L -p $port -n "$fconns" -s 7 \
+			-t 300 > /dev/null 2>&1
+		sleep 0.5
+	done &
+	lpid=$!
+	bg_pids+=($lpid)
+	wait $fpid
+	frc=$?
+	# The sender the loop runs now, then the loop (which would start
+	# another)
+	pkill -P $lpid
+	kill $lpid
+	wait $lpid 2>/dev/null
+	cat "$LIB_TMP/fuzz.out"
+}
+fuzz
 step "devmem_rx fuzz"
 grep -q '^# ok: \[fuzz\] fuzz: no odd errno' "$LIB_TMP/fuzz.out" && [ $frc -eq 0 ]
 result "devmem fuzz: recvmsg, DONTNEED, bind-rx, queue-get, page-pool-get, rebinds; nothing left" $?
+
+# Last: the fuzzer again while both devices are deleted (and the driver
+# module removed, if it is one) at a moment drawn from the seed.
+del_cmd="echo $ID_B > $NSIM_BUS/del_device && echo $ID_A > $NSIM_BUS/del_device"
+[ -e /sys/module/netdevsim/refcnt ] && del_cmd="$del_cmd && rmmod netdevsim"
+fuzz -D "$del_cmd"
+step "devmem_rx fuzz, device deleted"
+grep -q '^# ok: \[fuzz\] fuzz: the device deleted meanwhile' "$LIB_TMP/fuzz.out" &&
+	grep -q '^# ok: \[fuzz\] fuzz: no odd errno' "$LIB_TMP/fuzz.out" && [ $frc -eq 0 ]
+result "devmem fuzz with the device deleted at a seeded moment: nothing left" $?
 
 echo "# total: ${SECONDS}s"
 exit $ret

@@ -24,8 +24,12 @@
  *	buffers all back.
  *	-f: once, a batch of tokens goes back under fail-nth fault injection
  *	(see dontneed_fail_nth()).
+ *	-y MODE: each connection goes to kTLS or a sockmap instead (see
+ *	stack_one()); the unbind check is the same.
  *	-z SECS: instead of serving CONNS connections, the uAPI fuzzer below
- *	for SECS seconds from seed -Z (1).
+ *	for SECS seconds from seed -Z (1). With -D CMD, CMD (deleting the
+ *	device) runs at a moment in the first half drawn from the seed; the
+ *	connection then open goes on for 20 steps, then the fuzzer stops.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -46,12 +50,15 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/bpf.h>
 #include <linux/sockios.h>
 #include <linux/tcp.h>
+#include <linux/tls.h>
 /* linux/uio.h also defines the struct iovec libc already has */
 #define iovec linux_uio_iovec
 #include <linux/uio.h>
@@ -60,6 +67,11 @@
 #include "netmem_nl.h"
 
 /* kernel-internal flag of include/linux/socket.h; glibc lacks it */
+#ifndef SOL_TLS
+#define SOL_TLS 282
+#endif
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 #ifndef MSG_SOCK_DEVMEM
 #define MSG_SOCK_DEVMEM 0x2000000
 #endif
@@ -675,6 +687,144 @@ static int listen_tcp(int port)
 	return lfd;
 }
 
+/* ------------------------------------------------------------ stack */
+
+/*
+ * -y MODE: the accepted socket goes to a stack feature that hands payload
+ * to the CPU, which must refuse device memory rather than read it:
+ *	tls: kTLS receive (AES-GCM-128). The record parser fails the socket
+ *	with EFAULT.
+ *	pass: a sockmap whose verdict program passes every skb to the socket
+ *	itself. The psock cannot build a message of device memory: EFAULT on
+ *	the socket, nothing delivered.
+ *	redirect: the verdict program redirects every skb to the egress of
+ *	a loopback connection in the same map. The send fails with EFAULT
+ *	on that socket, and its peer gets no byte.
+ */
+static const char *cfg_stack;
+
+static int sys_bpf(int cmd, union bpf_attr *attr)
+{
+	return syscall(__NR_bpf, cmd, attr, sizeof(*attr));
+}
+
+/* A sockmap of two slots, with an SK_SKB verdict program attached */
+static int stack_sockmap(bool redirect)
+{
+	struct bpf_insn pass[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0,
+		  .imm = SK_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	/* return bpf_sk_redirect_map(skb, map, 1, 0): egress of slot 1 */
+	struct bpf_insn redir[] = {
+		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_2,
+		  .src_reg = BPF_PSEUDO_MAP_FD },
+		{ 0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_3,
+		  .imm = 1 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_4 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_sk_redirect_map },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	union bpf_attr a = {};
+	int map, prog;
+
+	a.map_type = BPF_MAP_TYPE_SOCKMAP;
+	a.key_size = 4;
+	a.value_size = 4;
+	a.max_entries = 2;
+	map = sys_bpf(BPF_MAP_CREATE, &a);
+	if (map < 0)
+		error(1, errno, "sockmap");
+	redir[0].imm = map;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_SK_SKB;
+	a.insns = (uintptr_t)(redirect ? redir : pass);
+	a.insn_cnt = redirect ? ARRAY_SIZE(redir) : ARRAY_SIZE(pass);
+	a.license = (uintptr_t)"GPL";
+	prog = sys_bpf(BPF_PROG_LOAD, &a);
+	if (prog < 0)
+		error(1, errno, "sk_skb verdict program");
+	memset(&a, 0, sizeof(a));
+	a.target_fd = map;
+	a.attach_bpf_fd = prog;
+	a.attach_type = BPF_SK_SKB_VERDICT;
+	if (sys_bpf(BPF_PROG_ATTACH, &a))
+		error(1, errno, "attach verdict");
+	close(prog);
+	return map;
+}
+
+static void stack_map_add(int map, __u32 key, int fd)
+{
+	union bpf_attr a = {};
+	__u32 val = fd;
+
+	a.map_fd = map;
+	a.key = (uintptr_t)&key;
+	a.value = (uintptr_t)&val;
+	if (sys_bpf(BPF_MAP_UPDATE_ELEM, &a))
+		error(1, errno, "sockmap slot %u", key);
+}
+
+/* The error the socket reports once it fails, or 0 after @ms */
+static int stack_wait_error(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLERR };
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	poll(&p, 1, ms);
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	return err;
+}
+
+static void stack_one(struct rx *rx)
+{
+	char buf[4096];
+	ssize_t n;
+
+	section = cfg_stack;
+	if (!strcmp(cfg_stack, "tls")) {
+		struct tls12_crypto_info_aes_gcm_128 ci = {
+			.info.version = TLS_1_2_VERSION,
+			.info.cipher_type = TLS_CIPHER_AES_GCM_128,
+		};
+
+		check(!setsockopt(rx->fd, IPPROTO_TCP, TCP_ULP, "tls", 3) &&
+		      !setsockopt(rx->fd, SOL_TLS, TLS_RX, &ci, sizeof(ci)),
+		      "kTLS receive set up on a socket of the bound queue");
+		n = recv(rx->fd, buf, sizeof(buf), 0);
+		check(fails_with(n, EFAULT),
+		      "recv of device data through kTLS: EFAULT");
+	} else if (!strcmp(cfg_stack, "pass")) {
+		int map = stack_sockmap(false);
+
+		stack_map_add(map, 0, rx->fd);
+		check(stack_wait_error(rx->fd, 20000) == EFAULT,
+		      "sockmap verdict passes device data to the socket: EFAULT");
+		n = recv(rx->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		check(n <= 0, "recv of the socket: no byte");
+		close(map);
+	} else if (!strcmp(cfg_stack, "redirect")) {
+		int map = stack_sockmap(true), cli, srv;
+
+		tcp_pair(&cli, &srv);
+		stack_map_add(map, 1, cli);
+		stack_map_add(map, 0, rx->fd);
+		check(stack_wait_error(cli, 20000) == EFAULT,
+		      "sockmap redirects device data to a socket's egress: EFAULT");
+		n = recv(srv, buf, sizeof(buf), MSG_DONTWAIT);
+		check(fails_with(n, EAGAIN), "its peer got no byte");
+		close(cli);
+		close(srv);
+		close(map);
+	} else {
+		error(1, 0, "-y %s: tls, pass or redirect", cfg_stack);
+	}
+}
+
 static int do_receive(void)
 {
 	struct timeval tv = { .tv_sec = cfg_timeout };
@@ -721,6 +871,11 @@ static int do_receive(void)
 		if (!i)
 			clock_gettime(CLOCK_MONOTONIC, &t0);
 		setsockopt(rx.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		if (cfg_stack) {
+			stack_one(&rx);
+			close(rx.fd);
+			continue;
+		}
 		if (!i)
 			probe_plain_read(&rx);
 		receive_one(&rx, last);
@@ -730,23 +885,25 @@ static int do_receive(void)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 
-	printf("# %.2f s from the first accept, %.2f MB/s\n", secs,
-	       rx.total_bytes / secs / 1e6);
-	printf("# total %llu bytes: %llu into the dma-buf, %llu copied\n",
-	       rx.total_bytes, rx.dmabuf_bytes, rx.linear_bytes);
-	printf("# %llu cmsgs, %llu tokens, %llu frags given back in %llu calls\n",
-	       rx.cmsgs, rx.tokens, rx.frags_freed, rx.dontneed_calls);
-	section = "devmem";
-	check(rx.dmabuf_bytes > 0, "payload landed in the dma-buf");
-	if (cfg_reuse) {
-		printf("# %llu frags from a dma-buf of %zu buffers\n",
-		       rx.tokens, cfg_dmabuf_size / 4096);
-		check(rx.tokens > cfg_dmabuf_size / 4096,
-		      "more frags than the dma-buf has buffers: they came back and were used again");
+	if (!cfg_stack) {
+		printf("# %.2f s from the first accept, %.2f MB/s\n", secs,
+		       rx.total_bytes / secs / 1e6);
+		printf("# total %llu bytes: %llu into the dma-buf, %llu copied\n",
+		       rx.total_bytes, rx.dmabuf_bytes, rx.linear_bytes);
+		printf("# %llu cmsgs, %llu tokens, %llu frags given back in %llu calls\n",
+		       rx.cmsgs, rx.tokens, rx.frags_freed, rx.dontneed_calls);
+		section = "devmem";
+		check(rx.dmabuf_bytes > 0, "payload landed in the dma-buf");
+		if (cfg_reuse) {
+			printf("# %llu frags from a dma-buf of %zu buffers\n",
+			       rx.tokens, cfg_dmabuf_size / 4096);
+			check(rx.tokens > cfg_dmabuf_size / 4096,
+			      "more frags than the dma-buf has buffers: they came back and were used again");
+		}
+		printf("# %llu tokens held at close\n", rx.held);
+		check(rx.frags_freed + rx.held == rx.tokens,
+		      "every token given back but those held, each freed once");
 	}
-	printf("# %llu tokens held at close\n", rx.held);
-	check(rx.frags_freed + rx.held == rx.tokens,
-	      "every token given back but those held, each freed once");
 
 	/* Unbind: close the netlink socket. Every pool of the binding must
 	 * go, which needs every buffer back, the held tokens included.
@@ -761,8 +918,8 @@ static int do_receive(void)
 	if (pools)
 		printf("# %d pools of the binding left, %llu buffers in flight\n",
 		       pools, (unsigned long long)inflight);
-	if (cfg_hold)
-		section = "hold";
+	if (cfg_hold || cfg_stack)
+		section = cfg_stack ?: "hold";
 	check(!pools, cfg_hold ?
 	      "closed with tokens outstanding, unbound: pools gone, inflight 0" :
 	      "unbound: pools gone, inflight 0");
@@ -787,6 +944,7 @@ static int do_receive(void)
  * sender's bytes; at the end every pool of every binding is gone.
  */
 static unsigned int cfg_fuzz_secs, cfg_fuzz_seed = 1;
+static const char *cfg_delete;
 
 #define FZ_IDS		64
 #define FZ_HELD		4096
@@ -840,6 +998,12 @@ static void fz_bind(struct fz *z)
 	ret = netdev_bind_rx(z->nl, z->family, z->ifindex, z->dmabuf[z->cur],
 			     &(struct netdev_bind_q){ cfg_queue,
 						      NETDEV_QUEUE_TYPE_RX }, 1);
+	/* -D: the device may be going; its deleter says when it is gone */
+	if (ret < 0 && fuzz_device_gone(true)) {
+		fz_check(z, &z->bind, ret, bind_errnos, "bind-rx, device gone");
+		z->id = 0;
+		return;
+	}
 	if (ret < 0)
 		error(1, -ret, "fuzz: bind-rx queue %d", cfg_queue);
 	z->id = ret;
@@ -1130,13 +1294,16 @@ static void fz_get(struct fz *z)
 /* Serve one connection with random steps until EOF or time is up */
 static void fz_conn(struct fz *z, int fd, double t_end)
 {
+	unsigned int after = 0;
 	bool eof = false;
 
 	z->conns++;
 	z->got = 0;
 	z->payload = ~0ULL;
 	z->verified = true;
-	while (!eof && now() < t_end) {
+	/* With -D, 20 more steps once the device is gone */
+	while (!eof && now() < t_end &&
+	       (!cfg_delete || !fuzz_device_gone(false) || after++ < 20)) {
 		switch (fuzz_below(20)) {
 		case 0: case 1: case 2: case 3: case 4: case 5: case 6:
 		case 7: case 8: case 9: case 10:
@@ -1196,7 +1363,11 @@ static int do_fuzz(void)
 	fz_bind(&z);
 	lfd = listen_tcp(cfg_port);
 	setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	while (now() < t_end && z.bad < 10) {
+	if (cfg_delete)
+		fuzz_deleter_start(cfg_delete,
+				   500 + fuzz_below(cfg_fuzz_secs * 500));
+	while (now() < t_end && z.bad < 10 &&
+	       !(cfg_delete && fuzz_device_gone(false))) {
 		fd = accept(lfd, NULL, NULL);
 		if (fd < 0)
 			continue;	/* the sender loop is restarting */
@@ -1207,6 +1378,12 @@ static int do_fuzz(void)
 		close(fd);
 	}
 	close(lfd);
+	if (cfg_delete) {
+		fuzz_device_gone(true);
+		printf("# fuzz: device gone during or before connection %llu\n",
+		       z.conns);
+		check(fuzz_deleter_ok(), "fuzz: the device deleted meanwhile");
+	}
 	close(z.nl);
 	close(z.dmabuf[0]);
 	close(z.dmabuf[1]);
@@ -1242,7 +1419,7 @@ static void parse_opts(int argc, char **argv)
 	char *colon;
 	int c;
 
-	while ((c = getopt(argc, argv, "Eli:q:k:6p:s:S:b:x:mHrt:z:Z:f")) != -1) {
+	while ((c = getopt(argc, argv, "Eli:q:k:6p:s:S:b:x:mHrt:y:z:Z:fD:")) != -1) {
 		switch (c) {
 		case 'E':
 			cfg_errors = true;
@@ -1298,6 +1475,12 @@ static void parse_opts(int argc, char **argv)
 			break;
 		case 'f':
 			cfg_fail_nth = true;
+			break;
+		case 'y':
+			cfg_stack = optarg;
+			break;
+		case 'D':
+			cfg_delete = optarg;
 			break;
 		case 'z':
 			cfg_fuzz_secs = strtoul(optarg, NULL, 0);

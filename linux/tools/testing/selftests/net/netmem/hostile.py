@@ -3,8 +3,8 @@
 """A hostile peer: crafted packets at a port whose RX queue is bound.
 
   hostile.py -4 SRC DST [-6 SRC6 DST6] [-s SEED] [-n COUNT] [-t SECONDS]
-             [-p PORT -P PATTERN_SEED]
-  hostile.py -l DEV [-g GROUP] [-t SECONDS]
+             [-p PORT -P PATTERN_SEED] [-m MPTCP_PORT]
+  hostile.py -l DEV [-g GROUP] [-t SECONDS] [-m MPTCP_PORT]
 
 Run in the sending namespace, as root (raw sockets, IP_HDRINCL). Each
 attack sends COUNT packets from a seeded generator, or stops after SECONDS;
@@ -22,13 +22,20 @@ blocks; then whatever the receiver has not acked, in order, and FIN, and
 it acks the receiver's FIN. The receiver must read the stream whole and
 right.
 
+With -m, before that, two MPTCP connections to MPTCP_PORT each send 64 KiB,
+the first without and the second with the DSS checksum.
+
 With -l it is the receiving side's observer instead: it binds NFLOG group
 GROUP in copy-packet mode (so that nfnetlink_log copies what a rule logs)
-and captures DEV with a packet socket, reading both until SIGTERM or
-SECONDS, then prints what it got: "listen: N nflog, M packet".
+and captures DEV with a packet socket, and with -m accepts MPTCP
+connections on MPTCP_PORT, reading all of them until SIGTERM or SECONDS,
+then prints what it got: "listen: N nflog, M packet, mptcp B/END ...",
+with B the bytes read from each connection and END how it ended (EOF, an
+errno name, or open).
 """
 
 import argparse
+import errno
 import os
 import random
 import select
@@ -37,6 +44,8 @@ import socket
 import struct
 import sys
 import time
+
+IPPROTO_MPTCP = 262
 
 
 def csum(data):
@@ -199,6 +208,44 @@ class Peer:
             r.close()
         return 2
 
+    # VXLAN (UDP 4789, VNI 42) for the receiver's vxlan device: the whole
+    # inner frame is payload, in memory the CPU must not read, and decap
+    # must drop it rather than read its headers.
+    def vxlan(self, i):
+        inner = ip4('198.51.100.1', '198.51.100.2', 1,
+                    icmp(8, 0, struct.pack('!HH', 10, i),
+                         self.body(self.rnd.randrange(16, 1200))), i)
+        frame = b'\xff' * 6 + bytes([2, 0, 0, 0, 0, 1]) + b'\x08\x00' + inner
+        vx = struct.pack('!II', 0x08000000, 42 << 8)
+        self.send4(ip4(self.a.src, self.a.dst, 17,
+                       udp4(self.a.src, self.a.dst, 41000 + i % 100, 4789,
+                            vx + frame), i))
+        return 1
+
+
+    # MPTCP connections to the observer's listener, the DSS checksum off
+    # and then on (asked for by this end): their payload is in the
+    # provider's memory, so the receiver must neither sum it nor copy it.
+    def mptcp(self):
+        n = 0
+        for csum in (0, 1):
+            with open('/proc/sys/net/mptcp/checksum_enabled', 'w') as f:
+                f.write(str(csum))
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM,
+                              IPPROTO_MPTCP)
+            s.settimeout(10)
+            try:
+                s.connect((self.a.dst, self.a.mptcp))
+                n += 1
+                # The receiver fails the connection: a reset may end this
+                s.sendall(self.body(65536))
+            except OSError as e:
+                print(f'# mptcp connection {csum}: {e}', flush=True)
+            finally:
+                s.close()
+        with open('/proc/sys/net/mptcp/checksum_enabled', 'w') as f:
+            f.write('0')
+        print(f'attack mptcp: {n} connections', flush=True)
 
     def tcp_recv(self, rx, sport, until):
         """The next segment from the receiver to @sport: (seq, ack, flags)."""
@@ -340,21 +387,42 @@ def listen(a):
                        socket.htons(0x0003))
     pk.bind((a.listen, 0))
     counts = {nl: 0, pk: 0}
+    mp, conns, done = None, {}, []
+    if a.mptcp:
+        mp = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
+        mp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        mp.bind(('0.0.0.0', a.mptcp))
+        mp.listen(4)
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     end = time.monotonic() + a.time
     while not stop and time.monotonic() < end:
         try:
-            ready, _, _ = select.select(list(counts), [], [], 0.2)
+            ready, _, _ = select.select(list(counts) + list(conns) +
+                                        ([mp] if mp else []), [], [], 0.2)
         except InterruptedError:
             continue
         for s in ready:
+            if s is mp:
+                c, _ = mp.accept()
+                conns[c] = 0
+                continue
             try:
-                s.recv(65536)
+                data = s.recv(65536)
+            except OSError as e:
+                if s not in conns:
+                    continue
+                data, err = None, errno.errorcode.get(e.errno, e.errno)
+            if s in counts:
                 counts[s] += 1
-            except OSError:
-                pass
-    print(f'listen: {counts[nl]} nflog, {counts[pk]} packet', flush=True)
+            elif data:
+                conns[s] += len(data)
+            else:
+                done.append(f'{conns.pop(s)}/{err if data is None else "EOF"}')
+                s.close()
+    done += [f'{n}/open' for n in conns.values()]
+    print(f'listen: {counts[nl]} nflog, {counts[pk]} packet, mptcp '
+          f'{" ".join(done) or "none"}', flush=True)
     return 0
 
 
@@ -369,6 +437,7 @@ def main():
     p.add_argument('-t', dest='time', type=float, default=60)
     p.add_argument('-p', dest='port', type=int)
     p.add_argument('-P', dest='pseed', type=int, default=0)
+    p.add_argument('-m', dest='mptcp', type=int)
     a = p.parse_args()
     if a.listen:
         return listen(a)
@@ -378,8 +447,10 @@ def main():
     a.src6, a.dst6 = a.addr6 if a.addr6 else (None, None)
     peer = Peer(a)
     for name in ('icmp_timestamp', 'icmp_echo', 'udp_closed', 'frag4',
-                 'trailer', 'v6'):
+                 'trailer', 'v6', 'vxlan'):
         peer.run(name, getattr(peer, name))
+    if a.mptcp:
+        peer.mptcp()
     return peer.tcp_stream() if a.port else 0
 
 

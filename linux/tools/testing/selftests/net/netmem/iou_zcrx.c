@@ -50,6 +50,9 @@
  *		FUZZ_SEED (-S, 1): no errno outside the documented ones, no
  *		CQE outside the area, nothing left after each episode
  *   delete	the device deleted mid-stream (DELETE_CMD); must be last
+ *   fuzzdel	the fuzzer with DELETE_CMD run at a moment drawn from
+ *		FUZZ_SEED, whatever an episode is doing then; episodes stop
+ *		with the device, nothing is left; must be last
  *   demo	one MIB MiB transfer, prints bytes and MB/s
  *
  * Each case prints "CASE pass|fail NAME" for the calling script.
@@ -69,6 +72,7 @@
 #include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -300,14 +304,27 @@ static void zcrx_pools(struct pools *p)
 	}
 }
 
+/* The fuzzdel case's device is gone (fuzz_deleter_start()) */
+static bool dev_gone(bool wait)
+{
+	if (!fuzz_device_gone(wait))
+		return false;
+	ifindex = 0;	/* queue-get and pool dumps have no device now */
+	return true;
+}
+
 /* queue-get of our RX queue: does it report an IO_URING nest? */
 static bool queue_has_zcrx(int queue)
 {
 	struct netdev_queue_info qi;
 
 	if (netdev_queue_get(nl_fd, nl_fam, ifindex, queue,
-			     NETDEV_QUEUE_TYPE_RX, &qi))
+			     NETDEV_QUEUE_TYPE_RX, &qi)) {
+		/* fuzzdel: the device may go before its deleter exits */
+		if (fuzz_deleter > 0 && dev_gone(true))
+			return false;
 		error(1, 0, "queue-get failed");
+	}
 	return qi.io_uring;
 }
 
@@ -378,8 +395,8 @@ static int ring_init(struct io_uring *ring, unsigned int flags,
 	}
 	ret = io_uring_queue_init_params(cq_entries ? cq_entries : 64, ring,
 					 &p);
-	if (!ret)
-		io_uring_ring_dontfork(ring);
+	if (!ret && io_uring_ring_dontfork(ring))
+		error(1, 0, "MADV_DONTFORK of the ring");
 	return ret;
 }
 
@@ -407,7 +424,8 @@ static void zc_alloc(struct zc *z, const struct zc_opts *o)
 	}
 	if (z->area == MAP_FAILED)
 		error(1, errno, "mmap area");
-	madvise(z->area, z->area_len, MADV_DONTFORK);
+	if (madvise(z->area, z->area_len, MADV_DONTFORK))
+		error(1, errno, "MADV_DONTFORK of the area");
 	z->rq_len = o->region_len ? o->region_len : rq_size(o->rq_entries);
 	z->rq_user = o->rq_user;
 	if (o->rq_user) {
@@ -415,7 +433,8 @@ static void zc_alloc(struct zc *z, const struct zc_opts *o)
 			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (z->rq == MAP_FAILED)
 			error(1, errno, "mmap refill ring");
-		madvise(z->rq, z->rq_len, MADV_DONTFORK);
+		if (madvise(z->rq, z->rq_len, MADV_DONTFORK))
+			error(1, errno, "MADV_DONTFORK of the refill ring");
 	}
 }
 
@@ -464,7 +483,8 @@ static void zc_setup_rq(struct zc *z, struct io_uring_zcrx_ifq_reg *reg,
 		if (z->rq == MAP_FAILED)
 			error(1, errno, "mmap of the refill ring at 0x%llx",
 			      (unsigned long long)rd->mmap_offset);
-		madvise(z->rq, z->rq_len, MADV_DONTFORK);
+		if (madvise(z->rq, z->rq_len, MADV_DONTFORK))
+			error(1, errno, "MADV_DONTFORK of the refill region");
 	}
 	z->rq_head = (void *)((char *)z->rq + reg->offsets.head);
 	z->rq_tail = (void *)((char *)z->rq + reg->offsets.tail);
@@ -860,6 +880,20 @@ static int accept_one(int lfd)
 	if (fd < 0)
 		error(1, errno, "accept");
 	return fd;
+}
+
+/* accept_one(), or -1 once the device is gone (the sender cannot come) */
+static int accept_or_gone(int lfd)
+{
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+	double end = now() + 30;
+
+	while (!dev_gone(false) && now() < end)
+		if (poll(&p, 1, 200) > 0)
+			return accept_one(lfd);
+	if (dev_gone(false))
+		return -1;
+	return accept_one(lfd);
 }
 
 /*
@@ -1464,6 +1498,35 @@ static void case_errors(int nqueues)
 }
 
 /* Several write sizes over one registration, @per bytes each */
+/* io_uring mappings (ring, SQEs, refill region) a child forked now has */
+static int ring_maps_in_child(void)
+{
+	char line[512];
+	int status, n = 0;
+	FILE *f;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		f = fopen("/proc/self/maps", "r");
+		if (!f)
+			_exit(255);
+		while (fgets(line, sizeof(line), f))
+			if (strstr(line, "[io_uring]")) {
+				printf("# child maps %s", line);
+				n++;
+			}
+		fflush(stdout);
+		_exit(n);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
 static void case_rx(const char *name, struct zc_opts *o, int port,
 		    uint64_t total)
 {
@@ -1482,6 +1545,9 @@ static void case_rx(const char *name, struct zc_opts *o, int port,
 	}
 	printf("# %s: zcrx id %u, token 0x%llx, %u refill entries, VmPin %ld kB\n",
 	       name, z.id, (unsigned long long)z.token, z.rq_entries, vm_pin());
+	ret = ring_maps_in_child();
+	check(!ret, "%s: a child forked now maps none of the ring (MADV_DONTFORK): %d",
+	      name, ret);
 	for (i = 0; i < 4; i++) {
 		double t0 = now();
 		bool ok = transfer(&z, port, per + i * 4099, wsizes[i], 0, NULL);
@@ -2713,8 +2779,12 @@ static void fuzz_session(struct fuzz *f, struct zc *z, int port,
 		     1 + fuzz_below(65536), st.seed);
 	send_urgent = false;
 	sender_quiet = false;
-	st.fd = accept_one(lfd);
+	st.fd = accept_or_gone(lfd);
 	close(lfd);
+	if (st.fd < 0) {
+		reap_child(pid, true);
+		return;
+	}
 	/* Urgent bytes in band on every path: those copied as well */
 	setsockopt(st.fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
 	for (i = 0; i < steps && now() < t_end; i++) {
@@ -2915,7 +2985,7 @@ static void fuzz_episode(struct fuzz *f, int nqueues, double t_end)
 	zc_close(&z);
 	check_quiet = true;
 	if (!nothing_left(pin_base, 10, "fuzz episode") ||
-	    (o.queue != cfg_queue && queue_has_zcrx(o.queue))) {
+	    (o.queue != cfg_queue && ifindex && queue_has_zcrx(o.queue))) {
 		check_quiet = false;
 		check(false, "fuzz: episode %lu left something behind",
 		      f->episodes);
@@ -2945,6 +3015,42 @@ static void case_fuzz(int nqueues)
 	      "fuzz: %lu calls, %lu bad; %lu registrations, %lu sessions received bytes",
 	      f.reg.calls + f.arm.calls + f.cqe.calls + f.refill.calls +
 	      f.ctrl.calls + f.query.calls, f.bad, f.reg.res[0], f.sessions);
+}
+
+/*
+ * The fuzzer while the device goes: DELETE_CMD runs at a moment drawn from
+ * the seed, in the first half of the budget, concurrently with whatever an
+ * episode is doing (registering, receiving, refilling, tearing down). The
+ * episode then in progress must end with documented errnos; one more
+ * episode runs against the missing device; then nothing may be left.
+ */
+static void case_fuzzdel(int nqueues)
+{
+	double t_end = now() + cfg_fuzz_secs;
+	struct fuzz f = {};
+
+	if (!cfg_delete) {
+		check(false, "fuzzdel: no -D command");
+		return;
+	}
+	fuzz_seed(cfg_fuzz_seed);
+	fuzz_deleter_start(cfg_delete, 500 + fuzz_below(cfg_fuzz_secs * 500));
+	while (!dev_gone(false) && now() < t_end && f.bad < 10)
+		fuzz_episode(&f, nqueues, t_end);
+	dev_gone(true);
+	printf("# fuzzdel: device gone during or before episode %lu\n",
+	       f.episodes);
+	check(fuzz_deleter_ok(), "fuzzdel: %s", cfg_delete);
+	fuzz_episode(&f, nqueues, now() + 10);
+	fuzz_print("registration", &f.reg);
+	fuzz_print("RECV_ZC submit", &f.arm);
+	fuzz_print("RECV_ZC final CQE", &f.cqe);
+	fuzz_print("refill", &f.refill);
+	fuzz_print("ZCRX_CTRL", &f.ctrl);
+	nothing_left(pin_base, 10, "fuzzdel: the device gone");
+	check(!f.bad && f.episodes > 1,
+	      "fuzzdel: %lu episodes, %lu sessions, %lu bad",
+	      f.episodes, f.sessions, f.bad);
 }
 
 static void bad_args(void)
@@ -3069,6 +3175,8 @@ int main(int argc, char **argv)
 			case_fuzz(nqueues);
 		} else if (!strcmp(name, "delete")) {
 			case_delete();
+		} else if (!strcmp(name, "fuzzdel")) {
+			case_fuzzdel(nqueues);
 		} else if (!strcmp(name, "demo")) {
 			case_demo();
 		} else {

@@ -8,6 +8,8 @@
 # every buffer goes back through the refill ring; errnos, leaks (VmPin,
 # zcrx page_pools) and teardown with buffers held are checked by the
 # program, one process running many cases (launches are slow under TCG).
+# Last, on a second pair, the uAPI fuzzer runs while both devices are
+# deleted at a moment drawn from its seed.
 # Splats and leaks are the harness's to catch (KASAN, kmemleak, lockdep).
 
 source "$(dirname "$0")/lib.sh"
@@ -26,24 +28,31 @@ require_progs iou_zcrx hds
 require_nsim udmabuf
 
 NSIM_ID_BASE=4000
-nsim_pair_create zc $queues || { echo "# netdevsim setup failed"; exit 1; }
-nsim_hds on || exit 1
-nsim_steer $port $q 0 || exit 1
-nsim_steer $fb_port 0 1 || exit 1
-step "hds, steering"
 
-# The delete case runs this while the ring holds buffers: both devices go
-# (with the driver module, if netdevsim is one), so nothing may stay mapped.
-del_cmd="echo $ID_B > $NSIM_BUS/del_device && echo $ID_A > $NSIM_BUS/del_device"
-[ -e /sys/module/netdevsim/refcnt ] && del_cmd="$del_cmd && rmmod netdevsim"
+# pair NAME: a netdevsim pair, header split on, the test ports steered; and
+# the commands for the delete and restart cases, which name its devices
+pair() {
+	nsim_pair_create $1 $queues || { echo "# netdevsim setup failed"; exit 1; }
+	nsim_hds on || exit 1
+	nsim_steer $port $q 0 || exit 1
+	nsim_steer $fb_port 0 1 || exit 1
+	step "hds, steering"
+
+	# The delete cases run this while the ring holds buffers: both
+	# devices go (with the driver module, if netdevsim is one), so
+	# nothing may stay mapped.
+	del_cmd="echo $ID_B > $NSIM_BUS/del_device && echo $ID_A > $NSIM_BUS/del_device"
+	[ -e /sys/module/netdevsim/refcnt ] && del_cmd="$del_cmd && rmmod netdevsim"
+	if [ "${ZCRX_SWIOTLB:-0}" = 1 ]; then
+		del_cmd="$del_cmd && n=\$(cat $tlb) &&
+			 echo \"# swiotlb slabs in use: \$n\" && [ \$n -eq 0 ]"
+	fi
+
+	# The restart case: netdevsim restarts the queue (new page_pool)
+	restart_cmd="echo $q > /sys/kernel/debug/netdevsim/netdevsim$ID_B/ports/0/queue_reset"
+}
 tlb=/sys/kernel/debug/swiotlb/io_tlb_used
-if [ "${ZCRX_SWIOTLB:-0}" = 1 ]; then
-	del_cmd="$del_cmd && n=\$(cat $tlb) &&
-		 echo \"# swiotlb slabs in use: \$n\" && [ \$n -eq 0 ]"
-fi
-
-# The restart case: netdevsim restarts the queue (new page_pool)
-restart_cmd="echo $q > /sys/kernel/debug/netdevsim/netdevsim$ID_B/ports/0/queue_reset"
+pair zc
 
 # rxq_bytes QUEUE: bytes received on QUEUE of port B
 rxq_bytes() {
@@ -113,7 +122,15 @@ result "fallback: its 1 MiB came in on queue 0" $?
 
 run fuzz
 
-# Last: the device goes away mid-stream.
+# The device goes away mid-stream.
 run delete
+
+# Last, on a new pair: the fuzzer while the devices go (and the module),
+# at a moment drawn from the seed, whatever an episode is doing then.
+ip netns del "$NS_A"
+ip netns del "$NS_B"
+require_nsim udmabuf
+pair zd
+run fuzzdel
 
 exit $ret

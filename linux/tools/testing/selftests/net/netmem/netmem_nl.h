@@ -21,6 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -689,6 +690,43 @@ static inline void fuzz_print(const char *what, const struct fuzz_tally *t)
 			printf(" %s %lu", e ? strerrorname_np(e) : "ok",
 			       t->res[e]);
 	printf("\n");
+}
+
+/*
+ * A device deleted while a fuzzer runs: fuzz_deleter_start() forks a child
+ * that runs @cmd after @ms; fuzz_device_gone() says whether it has run
+ * (with @wait, after waiting for it). Its exit status: fuzz_deleter_status.
+ */
+static pid_t fuzz_deleter;
+static int fuzz_deleter_status = -1;
+
+static inline void fuzz_deleter_start(const char *cmd, unsigned int ms)
+{
+	printf("# fuzz: the device goes after %u ms: %s\n", ms, cmd);
+	fflush(stdout);
+	fuzz_deleter = fork();
+	if (fuzz_deleter < 0)
+		error(1, errno, "fork");
+	if (!fuzz_deleter) {
+		usleep(ms * 1000);
+		_exit(system(cmd) ? 1 : 0);
+	}
+}
+
+static inline bool fuzz_device_gone(bool wait)
+{
+	if (fuzz_deleter > 0 &&
+	    waitpid(fuzz_deleter, &fuzz_deleter_status, wait ? 0 : WNOHANG) ==
+	    fuzz_deleter)
+		fuzz_deleter = 0;
+	return fuzz_deleter_status != -1;
+}
+
+/* The deleter ran its command and it succeeded */
+static inline bool fuzz_deleter_ok(void)
+{
+	return WIFEXITED(fuzz_deleter_status) &&
+	       !WEXITSTATUS(fuzz_deleter_status);
 }
 
 #endif /* NETMEM_NL_H */
