@@ -936,9 +936,11 @@ static int do_receive(void)
  * connection random steps run until EOF: recvmsg with random flags
  * (PEEK, TRUNC, OOB, WAITALL, DONTWAIT), control buffers of random sizes
  * and bad iovs; SO_DEVMEM_DONTNEED with real, repeated and random ranges
- * and odd lengths; bind-rx with random attributes, queue-get and
- * page-pool-get of random ids; the queue unbound and bound again to the
- * other of two dma-bufs; the connection closed early with tokens held.
+ * and odd lengths; bind-rx with random attributes (of a third dma-buf,
+ * never received into), queue-get and page-pool-get of random ids; the
+ * queue unbound and bound again to the other of two dma-bufs, once no
+ * buffer of that one is in flight; the connection closed early with
+ * tokens held.
  * Each result must be a documented errno or success, every cmsg inside a
  * dma-buf of ours and, where no odd flag touched the stream, carry the
  * sender's bytes; at the end every pool of every binding is gone.
@@ -951,7 +953,8 @@ static const char *cfg_delete;
 
 struct fz {
 	int family, ifindex, nl, dmabuf[2], cur;
-	uint8_t *map[2];
+	int spare;			/* for bind_random(): never read */
+	uint8_t *map[2], *spare_map;
 	uint32_t id, ids[FZ_IDS];	/* every binding made, and its map */
 	int id_map[FZ_IDS], nids;
 	uint32_t held[FZ_HELD];		/* tokens we did not give back */
@@ -1230,8 +1233,11 @@ static void fz_bind_random(struct fz *z, int fd)
 	if (fuzz_chance(85)) {
 		static int fds[5];
 
-		fds[0] = z->dmabuf[0];
-		fds[1] = z->dmabuf[1];
+		/* Not a dma-buf we receive into: a second binding of it
+		 * would hand out the same memory to another queue.
+		 */
+		fds[0] = z->spare;
+		fds[1] = z->spare;
 		fds[2] = fd;
 		fds[3] = z->nl;
 		fds[4] = fuzz_edge();
@@ -1292,6 +1298,21 @@ static void fz_get(struct fz *z)
 }
 
 /* Serve one connection with random steps until EOF or time is up */
+/* No pool of any binding of dma-buf @idx is left */
+static bool fz_dmabuf_idle(struct fz *z, int idx)
+{
+	uint64_t inflight;
+	int i;
+
+	if (z->nids == FZ_IDS)
+		return false;	/* some bindings not recorded */
+	for (i = 0; i < z->nids; i++)
+		if (z->id_map[i] == idx &&
+		    pools_of(z->family, z->ids[i], &inflight))
+			return false;
+	return true;
+}
+
 static void fz_conn(struct fz *z, int fd, double t_end)
 {
 	unsigned int after = 0;
@@ -1319,8 +1340,13 @@ static void fz_conn(struct fz *z, int fd, double t_end)
 			fz_get(z);
 			break;
 		case 17:
-			if (fuzz_chance(30)) {
-				/* unbind, tokens held; bind the other dma-buf */
+			/* Unbind, tokens held; bind the other dma-buf, once no
+			 * pool of its last binding is left: a new binding's
+			 * pool hands out the whole dma-buf again, over any
+			 * buffer still in flight (the user's bytes, as
+			 * upstream; not the kernel's).
+			 */
+			if (fuzz_chance(30) && fz_dmabuf_idle(z, z->cur ^ 1)) {
 				close(z->nl);
 				z->cur ^= 1;
 				fz_bind(z);
@@ -1356,9 +1382,10 @@ static int do_fuzz(void)
 	if (!z.ifindex)
 		error(1, errno, "device %s", cfg_ifname);
 	z.family = nl_family(NETDEV_FAMILY_NAME, NULL, NULL);
-	cfg_dmabuf_size /= 2;	/* two of them */
+	cfg_dmabuf_size /= 2;	/* three, each half of -S */
 	z.dmabuf[0] = make_dmabuf(&z.map[0]);
 	z.dmabuf[1] = make_dmabuf(&z.map[1]);
+	z.spare = make_dmabuf(&z.spare_map);
 	cfg_dmabuf_size *= 2;
 	fz_bind(&z);
 	lfd = listen_tcp(cfg_port);
@@ -1387,6 +1414,7 @@ static int do_fuzz(void)
 	close(z.nl);
 	close(z.dmabuf[0]);
 	close(z.dmabuf[1]);
+	close(z.spare);
 	printf("# fuzz: %llu connections, %llu bytes, %d bindings\n", z.conns,
 	       z.bytes, z.nids);
 	fuzz_print("recvmsg", &z.recv);
@@ -1411,6 +1439,7 @@ static int do_fuzz(void)
 	      "fuzz: no odd errno, no bad cmsg or byte, every pool of every binding gone");
 	munmap(z.map[0], cfg_dmabuf_size / 2);
 	munmap(z.map[1], cfg_dmabuf_size / 2);
+	munmap(z.spare_map, cfg_dmabuf_size / 2);
 	return failures ? 1 : 0;
 }
 
